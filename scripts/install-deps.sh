@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what the appliance and its tests need on a fresh Debian 12 machine: Debian packages (boot
+# firmware, reference servers, real clients, qemu, chromium) and the npm packages. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+  # boot files the appliance serves
+  ipxe pxelinux syslinux-common grub-efi-amd64-signed shim-signed debian-installer-12-netboot-amd64
+  # real clients and reference servers for the tests and benchmarks
+  iproute2 nftables busybox isc-dhcp-client atftp tftp-hpa curl kea-admin kea-dhcp4-server dnsmasq-base
+  tftpd-hpa nginx-light openssh-server openssh-client shellcheck ipmitool openipmi
+  # the end-to-end harness and the browser tests
+  qemu-system-x86 ipxe-qemu ovmf chromium
+  # real Debian systems for bootstrap tests, and the linters of rendered files
+  debootstrap systemd-container debconf xorriso
+)
+
+missing=()
+for package in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing Debian packages (run as root to install): ${missing[*]}" >&2
+    exit 1
+  fi
+  # Packaged daemons (nginx, tftpd-hpa, ssh) must not start on install: tests start their own instances.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+  fi
+  echo "install-deps: apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi

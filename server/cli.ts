@@ -1,0 +1,55 @@
+// The `racklift` command line: serve the appliance, or operate on it through the same services.
+import { Command, CommanderError } from 'commander';
+import { ConfigError, loadConfig } from './config.ts';
+import { IllegalTransitionError } from './domain/lifecycle.ts';
+import { startAppliance } from './main.ts';
+import { ConflictError, NotFoundError, ValidationError } from './services/errors.ts';
+import { registerNodeCommands } from './cli/node.ts';
+
+const program = new Command('racklift')
+  .description('PXE bare-metal provisioning appliance with OpenStack bootstrap')
+  .option('-c, --config <file>', 'configuration file (default: $RACKLIFT_CONFIG or ./racklift.yaml)')
+  .showHelpAfterError()
+  .exitOverride();
+
+const configOption = () => program.opts<{ config?: string }>().config;
+
+program
+  .command('serve')
+  .description('run the appliance: HTTP, and DHCP/TFTP when a provisioning interface is configured')
+  .action(async () => {
+    const appliance = await startAppliance(loadConfig({ file: configOption() ?? null }));
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      appliance.ctx.log.info({ signal }, 'shutting down');
+      void appliance.stop().then(() => {
+        appliance.ctx.log.info('stopped');
+        process.exit(0);
+      });
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  });
+
+registerNodeCommands(program, configOption);
+
+function explain(error: unknown): string | null {
+  if (error instanceof ConfigError) return error.message;
+  if (error instanceof ValidationError || error instanceof ConflictError || error instanceof NotFoundError) return error.message;
+  if (error instanceof IllegalTransitionError) return error.message;
+  return null;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  const message = explain(error);
+  if (message) {
+    process.stderr.write(`racklift: ${message}\n`);
+    process.exit(error instanceof ConfigError ? 78 : 1);
+  }
+  throw error;
+}

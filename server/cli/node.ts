@@ -1,0 +1,147 @@
+// `racklift node ...`: the same NodeService operations the REST API and the web form use.
+import type { Command } from 'commander';
+import type { StoredNode } from '../store/nodes.ts';
+import type { NodeSettings } from '../services/nodes.ts';
+import type { NodeState, Role } from '../domain/types.ts';
+import { withLocalAppliance } from './local.ts';
+import { printJson, printTable } from './output.ts';
+
+/** What the API and CLI show of a node: never the BMC password or the install token hash. */
+export function publicNode(node: StoredNode): Record<string, unknown> {
+  const { installTokenHash: _hash, bmc, ...rest } = node;
+  return { ...rest, bmc: bmc ? { ...bmc, password: bmc.password ? '(set)' : undefined } : null };
+}
+
+interface SettingsOptions {
+  hostname?: string;
+  roles?: string;
+  profile?: string;
+  address?: string;
+  tunnelAddress?: string;
+  storageAddress?: string;
+  disks?: string;
+  bootloader?: 'ipxe' | 'pxelinux';
+  ifManagement?: string;
+  ifTunnel?: string;
+  ifExternal?: string;
+}
+
+function settingsFrom(options: SettingsOptions): NodeSettings {
+  const settings: NodeSettings = {};
+  if (options.hostname !== undefined) settings.hostname = options.hostname;
+  if (options.roles !== undefined) settings.roles = options.roles.split(',').map((r) => r.trim()).filter(Boolean) as Role[];
+  if (options.profile !== undefined) settings.profile = options.profile;
+  if (options.address !== undefined) settings.managementAddress = options.address;
+  if (options.tunnelAddress !== undefined) settings.tunnelAddress = options.tunnelAddress;
+  if (options.storageAddress !== undefined) settings.storageAddress = options.storageAddress;
+  if (options.disks !== undefined) settings.disks = options.disks.split(',').map((d) => d.trim()).filter(Boolean);
+  if (options.bootloader !== undefined) settings.bootloader = options.bootloader;
+  const interfaces: Record<string, string> = {};
+  if (options.ifManagement) interfaces.management = options.ifManagement;
+  if (options.ifTunnel) interfaces.tunnel = options.ifTunnel;
+  if (options.ifExternal) interfaces.external = options.ifExternal;
+  if (Object.keys(interfaces).length > 0) settings.interfaces = interfaces;
+  return settings;
+}
+
+function withSettingsOptions(command: Command): Command {
+  return command
+    .option('--hostname <name>', 'host name (RFC 1123)')
+    .option('--roles <list>', 'comma-separated roles: controller,compute,network,storage')
+    .option('--profile <name>', 'OS profile (racklift os list)')
+    .option('--address <ip>', 'management address, also the DHCP reservation')
+    .option('--tunnel-address <ip>', 'tunnel (VXLAN) address')
+    .option('--storage-address <ip>', 'storage network address')
+    .option('--disks <list>', 'comma-separated data disks for storage roles, e.g. sdb,sdc')
+    .option('--bootloader <kind>', 'ipxe (default) or pxelinux (legacy BIOS path)')
+    .option('--if-management <name>', 'management interface name')
+    .option('--if-tunnel <name>', 'tunnel interface name')
+    .option('--if-external <name>', 'external (provider) interface name');
+}
+
+function printNode(node: StoredNode, json: boolean): void {
+  if (json) return printJson(publicNode(node));
+  printTable(['id', 'mac', 'hostname', 'state', 'roles', 'profile', 'address', 'generation'], [
+    [node.id, node.mac, node.hostname, node.state, node.roles.join(','), node.profile, node.addresses.management, node.generation],
+  ]);
+  if (node.failedReason) process.stdout.write(`failed (${node.failedPhase}): ${node.failedReason}\n`);
+}
+
+export function registerNodeCommands(program: Command, configOption: () => string | undefined): void {
+  const node = program.command('node').description('add, list, assign and re-image nodes');
+
+  withSettingsOptions(node.command('add <mac>').description('register a machine by MAC; with --profile it is assigned at once'))
+    .option('--json', 'print JSON')
+    .action((mac: string, options: SettingsOptions & { json?: boolean }) =>
+      withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.add(mac, settingsFrom(options), 'cli'), !!options.json)),
+    );
+
+  node
+    .command('list')
+    .description('list nodes')
+    .option('--state <state>', 'only nodes in this state')
+    .option('--role <role>', 'only nodes with this role')
+    .option('--json', 'print JSON')
+    .action((options: { state?: NodeState; role?: Role; json?: boolean }) =>
+      withLocalAppliance(configOption(), ({ services }) => {
+        const nodes = services.nodes.list({ state: options.state, role: options.role });
+        if (options.json) return printJson(nodes.map(publicNode));
+        printTable(
+          ['id', 'mac', 'hostname', 'state', 'roles', 'profile', 'address'],
+          nodes.map((n) => [n.id, n.mac, n.hostname, n.state, n.roles.join(','), n.profile, n.addresses.management]),
+        );
+      }),
+    );
+
+  node
+    .command('show <node>')
+    .description('show one node (id, MAC or hostname) and its recent events')
+    .option('--json', 'print JSON')
+    .action((ref: string, options: { json?: boolean }) =>
+      withLocalAppliance(configOption(), ({ services, store }) => {
+        const found = services.nodes.find(ref);
+        const events = store.events.listForNode(found.id, 20);
+        if (options.json) return printJson({ ...publicNode(found), events });
+        printNode(found, false);
+        printTable(['time', 'kind', 'from', 'to', 'message', 'by'], events.map((e) => [e.at, e.kind, e.fromState, e.toState, e.message, e.actor]));
+      }),
+    );
+
+  withSettingsOptions(node.command('update <node>').description('change settings without a state change'))
+    .option('--json', 'print JSON')
+    .action((ref: string, options: SettingsOptions & { json?: boolean }) =>
+      withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.update(ref, settingsFrom(options), 'cli'), !!options.json)),
+    );
+
+  withSettingsOptions(node.command('assign <node>').description('give a discovered node its role, profile and address (-> assigned)'))
+    .option('--json', 'print JSON')
+    .action((ref: string, options: SettingsOptions & { json?: boolean }) =>
+      withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.assign(ref, settingsFrom(options), 'cli'), !!options.json)),
+    );
+
+  node
+    .command('reimage <node>')
+    .description('re-install from scratch: new install generation and token (-> assigned)')
+    .option('--json', 'print JSON')
+    .action((ref: string, options: { json?: boolean }) =>
+      withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.reimage(ref, 'cli'), !!options.json)),
+    );
+
+  node
+    .command('retry <node>')
+    .description('retry a failed bootstrap from the failed stage')
+    .option('--json', 'print JSON')
+    .action((ref: string, options: { json?: boolean }) =>
+      withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.retry(ref, 'cli'), !!options.json)),
+    );
+
+  node
+    .command('forget <node>')
+    .description('remove the node (its events are kept)')
+    .action((ref: string) =>
+      withLocalAppliance(configOption(), ({ services }) => {
+        const gone = services.nodes.forget(ref, 'cli');
+        process.stdout.write(`forgot node ${gone.id} (${gone.mac})\n`);
+      }),
+    );
+}

@@ -1,0 +1,23 @@
+/** MAC addresses are stored and compared as lower-case colon-separated hex: `52:54:00:12:34:56`. */
+
+const MAC_PATTERN = /^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i;
+
+export function isMac(value: string): boolean {
+  return MAC_PATTERN.test(value.trim());
+}
+
+export function normalizeMac(value: string): string {
+  const trimmed = value.trim();
+  if (!isMac(trimmed)) throw new Error(`not a MAC address: ${JSON.stringify(value)}`);
+  const hex = trimmed.replace(/[:-]/g, '').toLowerCase();
+  return hex.match(/../g)!.join(':');
+}
+
+export function macFromBytes(bytes: Uint8Array): string {
+  return Array.from(bytes.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The pxelinux per-node config file name: `01-` (ARP type Ethernet) and the MAC with dashes. */
+export function pxelinuxConfigName(mac: string): string {
+  return `01-${normalizeMac(mac).replace(/:/g, '-')}`;
+}

@@ -1,0 +1,17 @@
+// The express application: one router per concern under routes/.
+import express, { type ErrorRequestHandler } from 'express';
+import type { AppContext } from '../context.ts';
+import { healthRoutes } from './routes/health.ts';
+
+export function createHttpApp(ctx: AppContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(healthRoutes(ctx));
+  const onError: ErrorRequestHandler = (error: Error, req, res, _next) => {
+    ctx.log.error({ err: error, url: req.originalUrl }, 'http request failed');
+    if (!res.headersSent) res.status(500).type('text/plain').send('internal error\n');
+  };
+  app.use(onError);
+  return app;
+}

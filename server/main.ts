@@ -1,0 +1,47 @@
+// Composition root: config -> store -> services -> network services. Nothing else lives here.
+import type { Config } from './config.ts';
+import type { AppContext, RunningService } from './context.ts';
+import { startDhcp } from './dhcp/service.ts';
+import { startHttp } from './http/server.ts';
+import { createLogger, type Logger } from './log.ts';
+import { startOrchestrator } from './orchestrator/service.ts';
+import { prepareBootFiles } from './render/boot-files.ts';
+import { createServices } from './services/index.ts';
+import { startWatchdog } from './services/watchdog.ts';
+import { databasePath, openStore } from './store/index.ts';
+import { startTftp } from './tftp/service.ts';
+
+export interface Appliance {
+  ctx: AppContext;
+  services: RunningService[];
+  stop(): Promise<void>;
+}
+
+export async function startAppliance(config: Config, log: Logger = createLogger(config.log.level)): Promise<Appliance> {
+  const store = openStore(databasePath(config.dataDir));
+  const ctx: AppContext = { config, store, services: createServices(config, store), log };
+  const running: RunningService[] = [];
+  const stop = async () => {
+    for (const service of running.reverse()) {
+      try {
+        await service.close();
+      } catch (error) {
+        log.error({ err: error, service: service.name }, 'service did not close cleanly');
+      }
+    }
+    store.close();
+  };
+  try {
+    await prepareBootFiles(ctx);
+    running.push(await startHttp(ctx));
+    if (config.tftpEnabled) running.push(await startTftp(ctx));
+    if (config.dhcpEnabled) running.push(await startDhcp(ctx));
+    if (config.orchestrator.enabled) running.push(await startOrchestrator(ctx));
+    running.push(startWatchdog(ctx));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  for (const service of running) log.info({ service: service.name, address: service.address }, `${service.name} listening on ${service.address}`);
+  return { ctx, services: running, stop };
+}

@@ -1,0 +1,37 @@
+// The services every front end (CLI, REST API, web form, DHCP, TFTP, HTTP boot) shares.
+import { buildAddressPlan, type AddressPlan } from '../domain/address-plan.ts';
+import type { BootPlanSettings } from '../domain/boot-plan.ts';
+import type { Config } from '../config.ts';
+import type { Store } from '../store/index.ts';
+import { BootService } from './boot.ts';
+import { InstallTokens } from './install-tokens.ts';
+import { NodeService } from './nodes.ts';
+import { seedProfiles } from './profiles.ts';
+
+export interface Services {
+  nodes: NodeService;
+  boot: BootService;
+  tokens: InstallTokens;
+  addressPlan: AddressPlan;
+}
+
+export function bootPlanSettings(config: Config): BootPlanSettings {
+  return {
+    autoEnrol: config.boot.autoEnrol,
+    httpBaseUrl: config.publicUrl,
+    uefiX64Loader: config.dhcp.uefiLoader,
+    arm64Loader: config.dhcp.arm64Loader,
+  };
+}
+
+export function createServices(config: Config, store: Store): Services {
+  seedProfiles(store, config.templatesDir);
+  const tokens = new InstallTokens(store.secrets.getOrCreate('install-token-key'));
+  const addressPlan = buildAddressPlan(config.provisioning);
+  return {
+    tokens,
+    addressPlan,
+    nodes: new NodeService(store, tokens, addressPlan),
+    boot: new BootService(store, bootPlanSettings(config)),
+  };
+}

@@ -1,0 +1,118 @@
+// The append-only event log. Events outlive their node (no foreign key), so a forgotten node keeps its history.
+import type { Db } from './db.ts';
+
+export interface NewEvent {
+  nodeId: number | null;
+  mac: string | null;
+  kind: string;
+  fromState?: string | null;
+  toState?: string | null;
+  message: string;
+  actor?: string | null;
+}
+
+export interface EventRecord {
+  id: number;
+  nodeId: number | null;
+  mac: string | null;
+  at: string;
+  kind: string;
+  fromState: string | null;
+  toState: string | null;
+  message: string;
+  actor: string | null;
+}
+
+interface EventRow {
+  id: number;
+  node_id: number | null;
+  mac: string | null;
+  at: string;
+  kind: string;
+  from_state: string | null;
+  to_state: string | null;
+  message: string;
+  actor: string | null;
+}
+
+const toEvent = (row: EventRow): EventRecord => ({
+  id: row.id,
+  nodeId: row.node_id,
+  mac: row.mac,
+  at: row.at,
+  kind: row.kind,
+  fromState: row.from_state,
+  toState: row.to_state,
+  message: row.message,
+  actor: row.actor,
+});
+
+export type EventListener = (event: EventRecord) => void;
+
+export class EventStore {
+  private readonly insert;
+  private readonly forNode;
+  private readonly recent;
+  private readonly since;
+  private readonly lastPerNode;
+  private readonly listeners = new Set<EventListener>();
+
+  constructor(db: Db) {
+    this.insert = db.prepare(
+      `INSERT INTO events (node_id, mac, at, kind, from_state, to_state, message, actor)
+       VALUES (@nodeId, @mac, @at, @kind, @fromState, @toState, @message, @actor)`,
+    );
+    this.forNode = db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE node_id = ? ORDER BY id DESC LIMIT ?');
+    this.recent = db.prepare<[number], EventRow>('SELECT * FROM events ORDER BY id DESC LIMIT ?');
+    this.since = db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?');
+    this.lastPerNode = db.prepare<[], { node_id: number; at: string }>(
+      'SELECT node_id, MAX(at) AS at FROM events WHERE node_id IS NOT NULL GROUP BY node_id',
+    );
+  }
+
+  append(event: NewEvent): EventRecord {
+    const at = new Date().toISOString();
+    const row = {
+      nodeId: event.nodeId,
+      mac: event.mac,
+      at,
+      kind: event.kind,
+      fromState: event.fromState ?? null,
+      toState: event.toState ?? null,
+      message: event.message,
+      actor: event.actor ?? null,
+    };
+    const id = Number(this.insert.run(row).lastInsertRowid);
+    const record: EventRecord = { id, ...row };
+    // Listeners (the live view) are told after the write; a failing listener never breaks the writer.
+    for (const listener of this.listeners) {
+      try {
+        listener(record);
+      } catch {
+        /* a broken subscriber is its own problem */
+      }
+    }
+    return record;
+  }
+
+  listForNode(nodeId: number, limit = 200): EventRecord[] {
+    return this.forNode.all(nodeId, limit).map(toEvent);
+  }
+
+  listRecent(limit = 200): EventRecord[] {
+    return this.recent.all(limit).map(toEvent);
+  }
+
+  listSince(afterId: number, limit = 1000): EventRecord[] {
+    return this.since.all(afterId, limit).map(toEvent);
+  }
+
+  lastEventTimes(): Map<number, string> {
+    return new Map(this.lastPerNode.all().map((row) => [row.node_id, row.at]));
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

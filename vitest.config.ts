@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// Integration and e2e tests create network namespaces and start real daemons: run files one or two at a
+// time (the machine has 2 cores) and give them room; unit tests are fast either way.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/install.test.ts', 'test/bootstrap-real/**', 'node_modules/**'],
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    reporters: ['default'],
+  },
+});
