@@ -7,12 +7,15 @@ import { BootService } from './boot.ts';
 import { InstallTokens } from './install-tokens.ts';
 import { NodeService } from './nodes.ts';
 import { seedProfiles } from './profiles.ts';
+import { loadOrCreateSshIdentity, type SshIdentity } from './ssh-identity.ts';
 
 export interface Services {
   nodes: NodeService;
   boot: BootService;
   tokens: InstallTokens;
   addressPlan: AddressPlan;
+  /** Loaded on first use, so read-only CLI commands do not create a key pair. */
+  sshIdentity(): SshIdentity;
 }
 
 export function bootPlanSettings(config: Config): BootPlanSettings {
@@ -28,7 +31,9 @@ export function createServices(config: Config, store: Store): Services {
   seedProfiles(store, config.templatesDir);
   const tokens = new InstallTokens(store.secrets.getOrCreate('install-token-key'));
   const addressPlan = buildAddressPlan(config.provisioning);
+  let identity: SshIdentity | null = null;
   return {
+    sshIdentity: () => (identity ??= loadOrCreateSshIdentity(config.dataDir)),
     tokens,
     addressPlan,
     nodes: new NodeService(store, tokens, addressPlan),
