@@ -4,6 +4,7 @@ import type { BootPlanSettings } from '../domain/boot-plan.ts';
 import type { Config } from '../config.ts';
 import type { Store } from '../store/index.ts';
 import { BootService } from './boot.ts';
+import { ClusterService } from './cluster.ts';
 import { InstallTokens } from './install-tokens.ts';
 import { NodeService } from './nodes.ts';
 import { seedProfiles } from './profiles.ts';
@@ -12,6 +13,7 @@ import { loadOrCreateSshIdentity, type SshIdentity } from './ssh-identity.ts';
 export interface Services {
   nodes: NodeService;
   boot: BootService;
+  cluster: ClusterService;
   tokens: InstallTokens;
   addressPlan: AddressPlan;
   /** Loaded on first use, so read-only CLI commands do not create a key pair. */
@@ -38,5 +40,6 @@ export function createServices(config: Config, store: Store): Services {
     addressPlan,
     nodes: new NodeService(store, tokens, addressPlan),
     boot: new BootService(store, bootPlanSettings(config)),
+    cluster: new ClusterService(store),
   };
 }
