@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # Installs what the appliance and its tests need on a fresh Debian 12 machine: Debian packages (boot
 # firmware, reference servers, real clients, qemu, chromium) and the npm packages. Safe to run again.
+#   scripts/install-deps.sh           everything: what the appliance needs and what the tests need
+#   scripts/install-deps.sh runtime   only what running the appliance needs
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scope="${1:-all}"
 
-DEBIAN_PACKAGES=(
-  # boot files the appliance serves
+RUNTIME_PACKAGES=(
+  # boot files the appliance serves, and the tools it drives (linters of rendered files, BMCs)
   ipxe pxelinux syslinux-common grub-efi-amd64-signed shim-signed debian-installer-12-netboot-amd64
+  iproute2 debconf shellcheck ipmitool xorriso
+)
+TEST_PACKAGES=(
   # real clients and reference servers for the tests and benchmarks
   iproute2 nftables busybox isc-dhcp-client atftp tftp-hpa curl kea-admin kea-dhcp4-server dnsmasq-base
-  tftpd-hpa nginx-light openssh-server openssh-client shellcheck ipmitool openipmi
+  tftpd-hpa nginx-light openssh-server openssh-client openipmi
   # the end-to-end harness and the browser tests
   qemu-system-x86 ipxe-qemu ovmf chromium
-  # real Debian systems for bootstrap tests, and the linters of rendered files
-  debootstrap systemd-container debconf xorriso
+  # real Debian systems for bootstrap tests
+  debootstrap systemd-container
 )
+DEBIAN_PACKAGES=("${RUNTIME_PACKAGES[@]}")
+[ "$scope" = runtime ] || DEBIAN_PACKAGES+=("${TEST_PACKAGES[@]}")
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
@@ -29,6 +37,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
     chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   echo "install-deps: apt-get install ${missing[*]}"
   apt-get update -qq

@@ -20,6 +20,8 @@ const cidr = z.string().refine((value) => {
   }
 }, 'not a CIDR subnet such as 10.20.0.0/24');
 const port = z.coerce.number().int().min(1).max(65535);
+/** A port to listen on; 0 picks a free one (tests, the lab). */
+const listenPort = z.coerce.number().int().min(0).max(65535);
 const flag = z.preprocess((value) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value), z.boolean());
 
 const poolSchema = z.object({ start: ipv4, end: ipv4 }).strict();
@@ -44,7 +46,7 @@ const configSchema = z
     http: z
       .object({
         host: z.string().default('0.0.0.0'),
-        port: port.default(8080),
+        port: listenPort.default(8080),
         /** URL booting machines use to reach the appliance; derived from provisioning.address when unset. */
         publicUrl: z.url({ message: 'must be an http:// URL' }).nullable().default(null),
         /** A package cache or mirror close to the racks that installers should use instead of the profile's mirror. */
