@@ -2,12 +2,16 @@
 import express, { type ErrorRequestHandler } from 'express';
 import type { AppContext } from '../context.ts';
 import { healthRoutes } from './routes/health.ts';
+import { Accounts } from './auth/accounts.ts';
+import { apiRoutes } from './routes/api.ts';
 
 export function createHttpApp(ctx: AppContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(healthRoutes(ctx));
+  const accounts = new Accounts(ctx.store);
+  app.use(apiRoutes(ctx, accounts));
   const onError: ErrorRequestHandler = (error: Error, req, res, _next) => {
     ctx.log.error({ err: error, url: req.originalUrl }, 'http request failed');
     if (!res.headersSent) res.status(500).type('text/plain').send('internal error\n');

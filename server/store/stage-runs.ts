@@ -55,6 +55,7 @@ export class StageRunStore {
   private readonly putOutput;
   private readonly getOutput;
   private readonly outputsOfStage;
+  private readonly latestPerNode;
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
@@ -80,6 +81,11 @@ export class StageRunStore {
     );
     this.getOutput = db.prepare<[number, string, string], { value: Buffer }>(
       'SELECT value FROM stage_outputs WHERE node_id = ? AND stage = ? AND name = ?',
+    );
+    // SQLite returns the bare columns of the row holding MAX(id): the latest run of each node's current generation.
+    this.latestPerNode = db.prepare<[], { node_id: number; stage: string; status: StageRunStatus; id: number }>(
+      `SELECT r.node_id, r.stage, r.status, MAX(r.id) AS id FROM stage_runs r
+       JOIN nodes n ON n.id = r.node_id AND n.generation = r.generation GROUP BY r.node_id`,
     );
     this.outputsOfStage = db.prepare<[string], { node_id: number; name: string; value: Buffer }>(
       'SELECT node_id, name, value FROM stage_outputs WHERE stage = ? ORDER BY node_id, name',
@@ -112,6 +118,11 @@ export class StageRunStore {
     this.finish.run({ id, status, exitCode, now: new Date().toISOString() });
   }
 
+  /** The latest stage run of every node (current generation), in one query, for the nodes table. */
+  currentStages(): Map<number, { stage: string; status: StageRunStatus }> {
+    return new Map(this.latestPerNode.all().map((row) => [row.node_id, { stage: row.stage, status: row.status }]));
+  }
+
   publish(nodeId: number, stage: string, name: string, value: Buffer): void {
     this.putOutput.run({ nodeId, stage, name, value, now: new Date().toISOString() });
   }
@@ -122,5 +133,61 @@ export class StageRunStore {
 
   outputsOf(stage: string): { nodeId: number; name: string; value: Buffer }[] {
     return this.outputsOfStage.all(stage).map((row) => ({ nodeId: row.node_id, name: row.name, value: row.value }));
+  }
+
+  // The orchestrator's queries (prepared on first use).
+  private orchestratorStatements: ReturnType<StageRunStore['prepareOrchestrator']> | null = null;
+
+  private prepareOrchestrator() {
+    return {
+      running: this.db.prepare<[], { id: number }>("SELECT id FROM stage_runs WHERE status = 'running' ORDER BY id"),
+      interrupt: this.db.prepare("UPDATE stage_runs SET status = 'interrupted', finished_at = @now WHERE id = @id AND status = 'running'"),
+      verified: this.db.prepare<[], { node_id: number; stage: string }>(
+        `SELECT DISTINCT r.node_id, r.stage FROM stage_runs r
+         JOIN nodes n ON n.id = r.node_id AND n.generation = r.generation WHERE r.status = 'succeeded'`,
+      ),
+      failedSince: this.db.prepare<[number, number, string, string], { n: number }>(
+        "SELECT COUNT(*) AS n FROM stage_runs WHERE node_id = ? AND generation = ? AND stage = ? AND status = 'failed' AND started_at >= ?",
+      ),
+      clearOutputs: this.db.prepare<[number, string]>('DELETE FROM stage_outputs WHERE node_id = ? AND stage = ?'),
+    };
+  }
+
+  private get orchestrator() {
+    return (this.orchestratorStatements ??= this.prepareOrchestrator());
+  }
+
+  /** At start-up: runs left `running` by a stopped appliance become `interrupted` (they run again). */
+  interruptRunning(): StageRunRecord[] {
+    return this.db.transaction(() => {
+      const now = new Date().toISOString();
+      const ids = this.orchestrator.running.all().map((row) => row.id);
+      for (const id of ids) this.orchestrator.interrupt.run({ id, now });
+      return ids.map((id) => this.get(id)!);
+    })();
+  }
+
+  /** Stages each node has verified in its current install generation. */
+  verifiedByNode(): Map<number, Set<string>> {
+    const result = new Map<number, Set<string>>();
+    for (const row of this.orchestrator.verified.all()) {
+      const stages = result.get(row.node_id) ?? new Set<string>();
+      stages.add(row.stage);
+      result.set(row.node_id, stages);
+    }
+    return result;
+  }
+
+  /** Failed attempts of a stage that started at or after `sinceIso` (the node's entry into bootstrapping). */
+  failedAttemptsSince(nodeId: number, generation: number, stage: string, sinceIso: string): number {
+    return this.orchestrator.failedSince.get(nodeId, generation, stage, sinceIso)?.n ?? 0;
+  }
+
+  /** Replaces what a node's stage published, in one transaction. */
+  replaceOutputs(nodeId: number, stage: string, files: { name: string; value: Buffer }[]): void {
+    this.db.transaction(() => {
+      this.orchestrator.clearOutputs.run(nodeId, stage);
+      for (const file of files) this.publish(nodeId, stage, file.name, file.value);
+    })();
   }
 }

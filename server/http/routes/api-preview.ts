@@ -1,0 +1,50 @@
+// What a node would be served, from the same renderers the boot routes use. Shared by the API and the web form.
+import type { AppContext } from '../../context.ts';
+import type { InstallerKind } from '../../domain/types.ts';
+import { renderBootScript, renderInstallFile } from '../../render/index.ts';
+import { renderPxelinuxConfig } from '../../render/pxelinux.ts';
+import type { StoredNode } from '../../store/nodes.ts';
+
+export const PREVIEW_KINDS = ['ipxe', 'pxelinux', 'preseed', 'kickstart', 'user-data', 'meta-data'] as const;
+export type PreviewKind = (typeof PREVIEW_KINDS)[number];
+
+const INSTALL_FILES: Record<InstallerKind, PreviewKind[]> = {
+  preseed: ['preseed'],
+  kickstart: ['kickstart'],
+  autoinstall: ['user-data', 'meta-data'],
+};
+
+export interface PreviewFile {
+  kind: PreviewKind;
+  title: string;
+  contentType: string;
+  /** The rendered file, or null when rendering failed (then `error` says why). */
+  body: string | null;
+  error: string | null;
+}
+
+type Rendered = string | { body: string; contentType?: string };
+
+// Awaited, so the preview keeps working whether a renderer answers at once or with a promise.
+async function attempt(kind: PreviewKind, title: string, contentType: string, render: () => Rendered | Promise<Rendered>): Promise<PreviewFile> {
+  try {
+    const out = await render();
+    if (typeof out === 'string') return { kind, title, contentType, body: out, error: null };
+    return { kind, title, contentType: out.contentType ?? contentType, body: out.body, error: null };
+  } catch (error) {
+    return { kind, title, contentType, body: null, error: (error as Error).message };
+  }
+}
+
+/** The boot script, the pxelinux config and the installer file(s) of the node's profile. */
+export async function previewFiles(ctx: AppContext, node: StoredNode): Promise<PreviewFile[]> {
+  const files = [
+    await attempt('ipxe', `/boot.ipxe?mac=${node.mac}`, 'text/plain', () => renderBootScript(ctx, node.mac)),
+    await attempt('pxelinux', `pxelinux.cfg/01-${node.mac.replaceAll(':', '-')}`, 'text/plain', () => renderPxelinuxConfig(ctx, node.mac)),
+  ];
+  const profile = node.profile ? ctx.store.profiles.get(node.profile) : null;
+  for (const kind of profile ? INSTALL_FILES[profile.installer] : []) {
+    files.push(await attempt(kind, `${kind} (${profile!.name})`, 'text/plain', () => renderInstallFile(ctx, node, kind)));
+  }
+  return files;
+}
