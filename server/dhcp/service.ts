@@ -1,6 +1,151 @@
-// Placeholder until the DHCP service lands (issue: DHCP service for network boot).
+// The DHCP service: binds port 67 (and 4011 in proxy mode), hands each datagram to the engine, sends what it
+// returns. What to boot comes only from the boot plan (ctx.services.boot.planFor).
+import { createSocket, type Socket } from 'node:dgram';
 import type { AppContext, RunningService } from '../context.ts';
+import { formatIpv4 } from '../domain/ipv4.ts';
+import { BootRecorder } from './boot-records.ts';
+import { DhcpEngine, type DhcpCounters, type Door, type EngineResult } from './engine.ts';
+import type { HandlerDeps } from './handler.ts';
+import { LeaseBook } from './lease-book.ts';
+import { checkInterface, ensureBroadcastRoute } from './network.ts';
+import { userClassForPlan } from './request.ts';
+import { dhcpSettings } from './settings.ts';
 
-export async function startDhcp(_ctx: AppContext): Promise<RunningService> {
-  throw new Error('DHCP is not implemented yet: set dhcp.enabled: false');
+export interface DhcpService extends RunningService {
+  /** Datagrams received, dropped (by reason) and answered since start. */
+  counters(): DhcpCounters;
+  /** Writes pending lease and boot records now (tests, shutdown). */
+  flush(): void;
+}
+
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+const POOL_FULL_LOG_INTERVAL_MS = 10_000;
+
+function bindSocket(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket({ type: 'udp4', reuseAddr: true });
+    socket.once('error', reject);
+    socket.bind({ port, address: host }, () => {
+      socket.off('error', reject);
+      socket.setBroadcast(true);
+      try {
+        socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+      } catch {
+        // The kernel caps it at net.core.rmem_max; the default still works.
+      }
+      resolve(socket);
+    });
+  });
+}
+
+export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
+  const { config } = ctx;
+  const log = ctx.log.child({ service: 'dhcp' });
+  const settings = dhcpSettings(config);
+  const iface = config.provisioning.interface;
+  if (iface) {
+    checkInterface(iface, settings.serverAddressText, log);
+    if (config.dhcp.manageBroadcastRoute) await ensureBroadcastRoute(iface, log);
+  }
+  const gateways = [settings.primary, ...settings.relayed].flatMap((served) => (served.gateway === null ? [] : [served.gateway]));
+  const leases = new LeaseBook(ctx.store.leases, {
+    excluded: [settings.serverAddress, ...gateways],
+    flushIntervalMs: 250,
+    onFlushError: (error) => log.error({ err: error }, 'could not write DHCP leases; they stay in memory and are retried'),
+  });
+  const recorder = new BootRecorder(ctx.services.nodes, ctx.store.db, log);
+  const deps: HandlerDeps = {
+    settings,
+    leases,
+    log,
+    recordBoot: (request, plan) => recorder.record(request, plan),
+    planFor: (request) =>
+      ctx.services.boot.planFor({
+        mac: request.mac,
+        archCode: request.archCode ?? undefined,
+        vendorClass: request.vendorClass ?? undefined,
+        userClass: userClassForPlan(request),
+        relayAddress: request.message.giaddr !== 0 ? formatIpv4(request.message.giaddr) : undefined,
+      }),
+  };
+  const engine = new DhcpEngine(deps);
+
+  let poolFullLoggedAt = 0;
+  let poolFullSinceLog = 0;
+  const report = (result: EngineResult, socket: Socket, from: string) => {
+    switch (result.kind) {
+      case 'send':
+        log.debug({ mac: result.mac, to: `${result.to.address}:${result.to.port}` }, result.summary);
+        socket.send(result.bytes, result.to.port, result.to.address, (error) => {
+          if (!error) return;
+          engine.counters.sendErrors++;
+          log.debug({ err: error, mac: result.mac, to: result.to.address }, 'DHCP reply could not be sent');
+        });
+        return;
+      case 'drop':
+        if (result.why === 'poolFull') {
+          poolFullSinceLog++;
+          const now = Date.now();
+          if (now - poolFullLoggedAt >= POOL_FULL_LOG_INTERVAL_MS) {
+            log.warn({ mac: result.mac, refused: poolFullSinceLog }, `DHCP refused: ${result.reason}`);
+            poolFullLoggedAt = now;
+            poolFullSinceLog = 0;
+          }
+        } else {
+          log.debug({ mac: result.mac, from, why: result.why }, `DHCP datagram dropped: ${result.reason}`);
+        }
+        return;
+      case 'done':
+        log.debug({ mac: result.mac }, result.summary);
+        return;
+      case 'error':
+        log.error({ err: result.error, from }, 'DHCP handler failed; datagram dropped');
+    }
+  };
+  const listen = (socket: Socket, door: Door) => {
+    socket.on('message', (datagram, remote) => {
+      try {
+        report(engine.handle(datagram, remote.address, remote.port, door), socket, remote.address);
+      } catch (error) {
+        engine.counters.handlerErrors++;
+        log.error({ err: error }, 'DHCP datagram handling failed');
+      }
+    });
+    socket.on('error', (error) => log.error({ err: error }, 'DHCP socket error'));
+  };
+
+  const sockets: Socket[] = [];
+  try {
+    sockets.push(await bindSocket(config.dhcp.host, config.dhcp.port));
+    listen(sockets[0]!, 'dhcp');
+    if (settings.mode === 'proxy') {
+      sockets.push(await bindSocket(config.dhcp.host, config.dhcp.proxyPort));
+      listen(sockets[1]!, 'proxy-boot-server');
+    }
+  } catch (error) {
+    for (const socket of sockets) socket.close();
+    leases.close();
+    throw new Error(`DHCP could not bind ${config.dhcp.host}:${config.dhcp.port}: ${(error as Error).message}`);
+  }
+  const counterTimer = setInterval(() => log.debug({ counters: engine.counters }, 'DHCP counters'), 60_000);
+  counterTimer.unref();
+  const ports = settings.mode === 'proxy' ? `${config.dhcp.port}+${config.dhcp.proxyPort}` : `${config.dhcp.port}`;
+  log.info({ mode: settings.mode, answer: settings.answer, interface: iface }, `DHCP ${settings.mode} on ${config.dhcp.host}:${ports}`);
+
+  return {
+    name: 'dhcp',
+    address: `udp://${config.dhcp.host}:${ports}`,
+    counters: () => ({ ...engine.counters }),
+    flush: () => {
+      leases.flush();
+      recorder.flush();
+    },
+    close: async () => {
+      clearInterval(counterTimer);
+      await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+      leases.close();
+      recorder.close();
+      log.info({ counters: engine.counters }, 'DHCP stopped');
+    },
+  };
 }

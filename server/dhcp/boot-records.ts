@@ -1,0 +1,86 @@
+// Remembers network-boot clients: an unknown MAC becomes a `discovered` node (one event), a known one gets its
+// latest boot facts. Writes are collected and done in one transaction shortly after, never on the packet path,
+// and each MAC is written at most once per interval however often it asks.
+import type { NodeFacts } from '../domain/types.ts';
+import type { Logger } from '../log.ts';
+import type { NodeBootPlan } from '../services/boot.ts';
+import type { NodeService } from '../services/nodes.ts';
+import type { Db } from '../store/db.ts';
+import type { ClientRequest } from './request.ts';
+import { userClassForPlan } from './request.ts';
+import { isBootClient } from './scope.ts';
+
+export interface BootRecorderOptions {
+  delayMs?: number;
+  minIntervalMs?: number;
+  now?: () => number;
+}
+
+export class BootRecorder {
+  private readonly pending = new Map<string, NodeFacts>();
+  private readonly lastRecorded = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly delayMs: number;
+  private readonly minIntervalMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly nodes: NodeService,
+    private readonly db: Db,
+    private readonly log: Logger,
+    options: BootRecorderOptions = {},
+  ) {
+    this.delayMs = options.delayMs ?? 200;
+    this.minIntervalMs = options.minIntervalMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  record(request: ClientRequest, plan: NodeBootPlan): void {
+    if (!isBootClient(plan)) return;
+    const now = this.now();
+    const last = this.lastRecorded.get(request.mac);
+    if (last !== undefined && now - last < this.minIntervalMs) return;
+    this.lastRecorded.set(request.mac, now);
+    this.pending.set(request.mac, factsOf(request, plan, now));
+    this.timer ??= setTimeout(() => this.flush(), this.delayMs);
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending];
+    this.pending.clear();
+    try {
+      this.db.transaction(() => {
+        for (const [mac, facts] of batch) {
+          const existing = this.nodes.findByMac(mac);
+          if (existing) this.nodes.recordBootFacts(existing, facts);
+          else this.log.info({ mac, node: this.nodes.discover(mac, facts, 'dhcp').id }, 'new machine network-booted: recorded as discovered');
+        }
+      })();
+    } catch (error) {
+      this.log.error({ err: error, macs: batch.map(([mac]) => mac) }, 'could not record network-boot clients');
+    }
+    if (this.lastRecorded.size > 10_000) this.forgetOld();
+  }
+
+  private forgetOld(): void {
+    const cutoff = this.now() - this.minIntervalMs;
+    for (const [mac, at] of this.lastRecorded) if (at < cutoff) this.lastRecorded.delete(mac);
+  }
+
+  close(): void {
+    this.flush();
+  }
+}
+
+function factsOf(request: ClientRequest, plan: NodeBootPlan, now: number): NodeFacts {
+  const facts: NodeFacts = { firmware: plan.client.firmware, lastBootAt: new Date(now).toISOString(), lastBootVia: 'dhcp' };
+  if (plan.client.archCode !== null) facts.archCode = plan.client.archCode;
+  if (request.vendorClass) facts.vendorClass = request.vendorClass;
+  const userClass = userClassForPlan(request);
+  if (userClass) facts.userClass = userClass;
+  if (request.uuid) facts.guid = request.uuid;
+  return facts;
+}

@@ -1,0 +1,104 @@
+// One datagram in, at most one datagram out: decode, read the request, let the mode's handler decide, encode.
+// No sockets here, so the fuzz and table tests drive exactly what the service runs. Never throws.
+import { decodeMessage, encodeReply } from './codec.ts';
+import { handleAuthoritative } from './authoritative.ts';
+import type { DropReason, HandlerDeps, Inbound, Outcome } from './handler.ts';
+import { MessageType } from './options.ts';
+import { handleProxyBootServer, handleProxyBroadcast } from './proxy.ts';
+import type { Destination } from './reply.ts';
+import { readRequest } from './request.ts';
+
+export type Door = 'dhcp' | 'proxy-boot-server';
+
+export interface DhcpCounters {
+  received: number;
+  malformed: number;
+  foreign: number;
+  policy: number;
+  otherServer: number;
+  poolFull: number;
+  unsupported: number;
+  offers: number;
+  acks: number;
+  naks: number;
+  /** RELEASE and DECLINE handled (no reply). */
+  noReply: number;
+  replyTooLarge: number;
+  sendErrors: number;
+  handlerErrors: number;
+}
+
+export const emptyCounters = (): DhcpCounters => ({
+  received: 0,
+  malformed: 0,
+  foreign: 0,
+  policy: 0,
+  otherServer: 0,
+  poolFull: 0,
+  unsupported: 0,
+  offers: 0,
+  acks: 0,
+  naks: 0,
+  noReply: 0,
+  replyTooLarge: 0,
+  sendErrors: 0,
+  handlerErrors: 0,
+});
+
+export type EngineResult =
+  | { kind: 'send'; bytes: Buffer; to: Destination; mac: string; summary: string }
+  | { kind: 'drop'; why: DropReason; reason: string; mac?: string }
+  | { kind: 'done'; summary: string; mac: string }
+  | { kind: 'error'; error: unknown };
+
+export class DhcpEngine {
+  readonly counters = emptyCounters();
+
+  constructor(private readonly deps: HandlerDeps) {}
+
+  handle(datagram: Buffer, sourceAddress: string, sourcePort: number, door: Door = 'dhcp'): EngineResult {
+    this.counters.received++;
+    try {
+      return this.count(this.process(datagram, sourceAddress, sourcePort, door));
+    } catch (error) {
+      this.counters.handlerErrors++;
+      return { kind: 'error', error };
+    }
+  }
+
+  private process(datagram: Buffer, sourceAddress: string, sourcePort: number, door: Door): EngineResult {
+    const decoded = decodeMessage(datagram);
+    if (!decoded.ok) return { kind: 'drop', why: 'malformed', reason: decoded.reason };
+    const read = readRequest(decoded.message);
+    if (!read.ok) return { kind: 'drop', why: 'malformed', reason: read.reason };
+    const inbound: Inbound = { request: read.request, sourceAddress, sourcePort };
+    const outcome = this.decide(inbound, door);
+    const mac = read.request.mac;
+    if (outcome.kind === 'drop') return { ...outcome, mac };
+    if (outcome.kind === 'done') return { ...outcome, mac };
+    const bytes = encodeReply(outcome.reply, read.request.maxMessageSize);
+    if (!bytes) {
+      this.counters.replyTooLarge++;
+      return { kind: 'drop', why: 'unsupported', reason: `reply larger than the client's ${read.request.maxMessageSize} bytes`, mac };
+    }
+    return { kind: 'send', bytes, to: outcome.to, mac, summary: outcome.summary };
+  }
+
+  private decide(inbound: Inbound, door: Door): Outcome {
+    if (this.deps.settings.mode === 'authoritative') return handleAuthoritative(this.deps, inbound);
+    return door === 'dhcp' ? handleProxyBroadcast(this.deps, inbound) : handleProxyBootServer(this.deps, inbound);
+  }
+
+  private count(result: EngineResult): EngineResult {
+    const c = this.counters;
+    if (result.kind === 'drop') c[result.why]++;
+    else if (result.kind === 'done') c.noReply++;
+    else if (result.kind === 'send') {
+      const type = result.bytes[242];
+      if (type === MessageType.OFFER) c.offers++;
+      else if (type === MessageType.ACK) c.acks++;
+      else if (type === MessageType.NAK) c.naks++;
+    }
+    return result;
+  }
+}
