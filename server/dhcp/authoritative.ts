@@ -61,6 +61,12 @@ function addressProblem(deps: HandlerDeps, request: ClientRequest, plan: NodeBoo
   return null;
 }
 
+/** A client we already gave this address keeps being answered (renewals), whatever the policy says now. */
+function holdsLease(deps: HandlerDeps, request: ClientRequest, subnet: ServedSubnet, address: number): boolean {
+  const lease = deps.leases.forMac(subnet, request.mac);
+  return !!lease && lease.address === address && lease.state === 'bound' && deps.leases.holds(lease);
+}
+
 function hostnameOf(plan: NodeBootPlan): string | null {
   return plan.node?.hostname ?? null;
 }
@@ -99,7 +105,7 @@ function requestAddress(deps: HandlerDeps, request: ClientRequest, subnet: Serve
   const address = request.requestedAddress ?? (request.message.ciaddr !== 0 ? request.message.ciaddr : null);
   if (address === null) return drop('malformed', 'REQUEST without a requested address or ciaddr');
   const plan = deps.planFor(request);
-  if (!mayAnswer(deps.settings.answer, plan)) return drop('policy', `answer policy ${deps.settings.answer}`);
+  if (!mayAnswer(deps.settings.answer, plan) && !holdsLease(deps, request, subnet, address)) return drop('policy', `answer policy ${deps.settings.answer}`);
   const problem = addressProblem(deps, request, plan, subnet, address);
   if (problem) return nak(deps, request, problem);
   deps.leases.bind(subnet, request.mac, address, deps.settings.leaseSeconds * 1000, request.clientHostname);

@@ -2,6 +2,7 @@
 // returns. What to boot comes only from the boot plan (ctx.services.boot.planFor).
 import { createSocket, type Socket } from 'node:dgram';
 import type { AppContext, RunningService } from '../context.ts';
+import type { Logger } from '../log.ts';
 import { formatIpv4 } from '../domain/ipv4.ts';
 import { BootRecorder } from './boot-records.ts';
 import { DhcpEngine, type DhcpCounters, type Door, type EngineResult } from './engine.ts';
@@ -38,22 +39,23 @@ function bindSocket(host: string, port: number): Promise<Socket> {
   });
 }
 
-export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
-  const { config } = ctx;
-  const log = ctx.log.child({ service: 'dhcp' });
-  const settings = dhcpSettings(config);
-  const iface = config.provisioning.interface;
-  if (iface) {
-    checkInterface(iface, settings.serverAddressText, log);
-    if (config.dhcp.manageBroadcastRoute) await ensureBroadcastRoute(iface, log);
-  }
+export interface DhcpParts {
+  engine: DhcpEngine;
+  leases: LeaseBook;
+  recorder: BootRecorder;
+}
+
+/** The engine with its lease book and boot recorder, wired to the app's store and boot plan (no sockets). */
+export function buildDhcpEngine(ctx: AppContext, log: Logger, options: { now?: () => number; flushIntervalMs?: number } = {}): DhcpParts {
+  const settings = dhcpSettings(ctx.config);
   const gateways = [settings.primary, ...settings.relayed].flatMap((served) => (served.gateway === null ? [] : [served.gateway]));
   const leases = new LeaseBook(ctx.store.leases, {
+    now: options.now,
     excluded: [settings.serverAddress, ...gateways],
-    flushIntervalMs: 250,
+    flushIntervalMs: options.flushIntervalMs ?? 250,
     onFlushError: (error) => log.error({ err: error }, 'could not write DHCP leases; they stay in memory and are retried'),
   });
-  const recorder = new BootRecorder(ctx.services.nodes, ctx.store.db, log);
+  const recorder = new BootRecorder(ctx.services.nodes, ctx.store.db, log, { now: options.now });
   const deps: HandlerDeps = {
     settings,
     leases,
@@ -68,7 +70,19 @@ export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
         relayAddress: request.message.giaddr !== 0 ? formatIpv4(request.message.giaddr) : undefined,
       }),
   };
-  const engine = new DhcpEngine(deps);
+  return { engine: new DhcpEngine(deps), leases, recorder };
+}
+
+export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
+  const { config } = ctx;
+  const log = ctx.log.child({ service: 'dhcp' });
+  const settings = dhcpSettings(config);
+  const iface = config.provisioning.interface;
+  if (iface) {
+    checkInterface(iface, settings.serverAddressText, log);
+    if (config.dhcp.manageBroadcastRoute) await ensureBroadcastRoute(iface, log);
+  }
+  const { engine, leases, recorder } = buildDhcpEngine(ctx, log);
 
   let poolFullLoggedAt = 0;
   let poolFullSinceLog = 0;
