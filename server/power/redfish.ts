@@ -131,7 +131,7 @@ export class RedfishDriver implements PowerDriver {
     }
     if (etag) headers['If-Match'] = etag;
     return new Promise<Response>((resolve, reject) => {
-      const req = https.request({ method, path, headers, host: this.bmc.address, createConnection: () => socket, agent: false }, (res) => {
+      const req = https.request({ method, path, headers, host: this.bmc.address, port: this.bmc.port ?? defaultPort('redfish'), createConnection: () => socket }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
