@@ -1,7 +1,10 @@
 // The express application: one router per concern under routes/.
 import express, { type ErrorRequestHandler } from 'express';
 import type { AppContext } from '../context.ts';
+import { bootRoutes } from './routes/boot.ts';
+import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
+import { installRoutes } from './routes/install.ts';
 import { Accounts } from './auth/accounts.ts';
 import { apiRoutes } from './routes/api.ts';
 
@@ -10,6 +13,9 @@ export function createHttpApp(ctx: AppContext): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(healthRoutes(ctx));
+  app.use(bootRoutes(ctx));
+  app.use(fileRoutes(ctx));
+  app.use(installRoutes(ctx));
   const accounts = new Accounts(ctx.store);
   app.use(apiRoutes(ctx, accounts));
   const onError: ErrorRequestHandler = (error: Error, req, res, _next) => {

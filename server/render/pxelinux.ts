@@ -1,7 +1,8 @@
-// Placeholder: the HTTP boot issue replaces this with the real per-node pxelinux config from the boot plan.
+// pxelinux.cfg files for the TFTP service, from the same boot plan as /boot.ipxe.
 import type { AppContext } from '../context.ts';
+import { pxelinuxConfigFor } from './boot-script.ts';
 
 /** pxelinux.cfg/01-<mac> (mac given) or pxelinux.cfg/default (mac null): local disk by default. */
-export function renderPxelinuxConfig(_ctx: AppContext, _mac: string | null): string {
-  return 'DEFAULT local\nLABEL local\n  LOCALBOOT 0\n';
+export function renderPxelinuxConfig(ctx: AppContext, mac: string | null): string {
+  return pxelinuxConfigFor(ctx, mac);
 }
