@@ -1,0 +1,69 @@
+// The whole lab in one call: temp dir, namespace with RA, boot files, the appliance serving on it, and VMs
+// started one at a time. Used by the scenario tests and by `racklift lab`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAppliance, type Appliance, type ApplianceOptions } from './appliance.ts';
+import { prepareBootDir } from './boot-files.ts';
+import { onCleanup } from './cleanup.ts';
+import { createLabNetwork, type LabNetwork } from './netns.ts';
+import { acquireVmSlot } from './vm-slot.ts';
+import { startVm, type Vm, type VmOptions } from './vm.ts';
+
+export interface Lab {
+  workDir: string;
+  network: LabNetwork;
+  appliance: Appliance;
+  /** Starts a VM on the lab's tap; the previous VM must have been stopped (one at a time). */
+  boot(options: Omit<VmOptions, 'namespace' | 'tap' | 'workDir'>): Promise<Vm>;
+  /** Stops the current VM and frees the machine-wide VM slot. */
+  stopVm(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LabOptions extends Partial<Pick<ApplianceOptions, 'httpPort' | 'packageProxy' | 'settings'>> {
+  keepWorkDir?: boolean;
+}
+
+export async function startLab(options: LabOptions = {}): Promise<Lab> {
+  const workDir = mkdtempSync(join(tmpdir(), 'rl-e2e-'));
+  const removeWorkDir = onCleanup(`work dir ${workDir}`, () => {
+    if (!options.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
+  });
+  const network = createLabNetwork({ workDir });
+  let appliance: Appliance;
+  try {
+    const bootDir = prepareBootDir(join(workDir, 'boot'));
+    appliance = await startAppliance({ ...options, network, workDir, bootDir });
+  } catch (error) {
+    network.destroy();
+    removeWorkDir();
+    throw error;
+  }
+  let current: Vm | null = null;
+  let releaseSlot: (() => void) | null = null;
+  const stopVm = async () => {
+    await current?.stop();
+    current = null;
+    releaseSlot?.();
+    releaseSlot = null;
+  };
+  return {
+    workDir,
+    network,
+    appliance,
+    async boot(vmOptions) {
+      await stopVm();
+      releaseSlot = await acquireVmSlot();
+      current = startVm({ ...vmOptions, namespace: network.name, tap: network.taps[0]!, workDir });
+      return current;
+    },
+    stopVm,
+    async close() {
+      await stopVm();
+      await appliance.stop();
+      network.destroy();
+      removeWorkDir();
+    },
+  };
+}

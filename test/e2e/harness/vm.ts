@@ -1,0 +1,148 @@
+// One qemu virtual machine under software emulation (-accel tcg: nested KVM hangs iPXE), network-booting
+// from a tap device inside the lab namespace, its serial console written to a file the test reads.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { onCleanup } from './cleanup.ts';
+import { sleep } from './sh.ts';
+
+export type Firmware = 'bios' | 'uefi';
+
+export const OVMF_PATH = '/usr/share/ovmf/OVMF.fd';
+
+export interface VmOptions {
+  namespace: string;
+  tap: string;
+  mac: string;
+  firmware: Firmware;
+  workDir: string;
+  /** Used in file names and the console prefix. */
+  label: string;
+  memoryMiB?: number;
+  nic?: 'e1000' | 'virtio-net-pci';
+  /** A disk image (qcow2) to attach; without one the VM has no disk. */
+  disk?: string;
+  accel?: 'tcg' | 'kvm';
+  /** Boot order: network first (n), or disk first with network as fallback (cn). */
+  bootOrder?: 'n' | 'cn';
+}
+
+export interface Vm {
+  label: string;
+  mac: string;
+  serialPath: string;
+  process: ChildProcess;
+  startedAt: number;
+  /** Everything the serial console printed so far (control sequences removed). */
+  console(): string;
+  /** Waits until the console matches; throws with the console tail on timeout or when qemu exits. */
+  waitForConsole(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+  /** Types at the serial console (firmware menus, the iPXE command line). */
+  type(text: string): Promise<void>;
+  exited(): boolean;
+  stop(): Promise<void>;
+}
+
+// iPXE and OVMF draw with ANSI escapes and carriage returns; strip them so tests match plain text.
+export function plainConsole(raw: string): string {
+  return raw
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/\x1b[()][A-Za-z0-9]/g, '')
+    .replace(/\r+\n/g, '\n')
+    .replace(/\r/g, '\n')
+    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '');
+}
+
+export function qemuArgs(options: VmOptions, serialPath: string): string[] {
+  const nic = options.nic ?? (options.firmware === 'uefi' ? 'virtio-net-pci' : 'e1000');
+  const args = ['-name', options.label, '-accel', options.accel ?? 'tcg', '-m', String(options.memoryMiB ?? (options.firmware === 'uefi' ? 512 : 256))];
+  args.push('-display', 'none', '-vga', 'none', '-nodefaults', '-no-user-config', '-monitor', 'none');
+  // A socket serial port so tests can type at the console; its log file records all output either way.
+  args.push('-chardev', `socket,id=con0,path=${serialSocketPath(serialPath)},server=on,wait=off,logfile=${serialPath}`, '-serial', 'chardev:con0');
+  args.push('-netdev', `tap,id=n0,ifname=${options.tap},script=no,downscript=no`);
+  if (options.firmware === 'uefi') {
+    // OVMF's own PXE (romfile= drops the iPXE option ROM), which then chains ipxe.efi from the appliance.
+    args.push('-bios', OVMF_PATH, '-device', `${nic},netdev=n0,mac=${options.mac},romfile=`);
+  } else {
+    // SeaBIOS mirrors text output (its own and the iPXE ROM's) to the serial port with sercon; it reads the
+    // port as a little-endian integer, so the fw_cfg item is a 2-byte file, not a string.
+    args.push('-fw_cfg', `name=etc/sercon-port,file=${serconPortFile(options.workDir)}`, '-device', `${nic},netdev=n0,mac=${options.mac}`);
+  }
+  if (options.disk) args.push('-drive', `file=${options.disk},if=virtio,format=qcow2,cache=unsafe`);
+  args.push('-boot', `order=${options.bootOrder ?? 'n'},strict=off`);
+  return args;
+}
+
+const serialSocketPath = (serialPath: string) => serialPath.replace(/\.log$/, '.sock');
+
+function serconPortFile(workDir: string): string {
+  const path = join(workDir, 'sercon-port.bin');
+  if (!existsSync(path)) writeFileSync(path, Buffer.from([0xf8, 0x03]));
+  return path;
+}
+
+export function startVm(options: VmOptions): Vm {
+  const serialPath = join(options.workDir, `${options.label}.serial.log`);
+  writeFileSync(serialPath, '');
+  const args = qemuArgs(options, serialPath);
+  const child = spawn('ip', ['netns', 'exec', options.namespace, 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  let exitedWith: string | null = null;
+  child.on('exit', (code, signal) => (exitedWith = `qemu exited (${signal ?? code})${stderr ? `: ${stderr.trim()}` : ''}`));
+  const forget = onCleanup(`vm ${options.label}`, () => {
+    if (exitedWith === null) child.kill('SIGKILL');
+  });
+  const readConsole = () => (existsSync(serialPath) ? plainConsole(readFileSync(serialPath, 'latin1')) : '');
+  const vm: Vm = {
+    label: options.label,
+    mac: options.mac,
+    serialPath,
+    process: child,
+    startedAt: Date.now(),
+    console: readConsole,
+    exited: () => exitedWith !== null,
+    async waitForConsole(pattern, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const text = readConsole();
+        const match = text.match(pattern);
+        if (match) return match;
+        if (exitedWith !== null) throw new Error(`${options.label}: ${exitedWith} before the console showed ${pattern}\n${tail(text)}`);
+        if (Date.now() > deadline) throw new Error(`${options.label}: console did not show ${pattern} within ${timeoutMs / 1000} s\n${tail(text)}`);
+        await sleep(250);
+      }
+    },
+    async type(text) {
+      await typeAt(serialSocketPath(serialPath), text);
+    },
+    async stop() {
+      if (exitedWith === null) {
+        const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGKILL');
+        await gone;
+      }
+      forget();
+    },
+  };
+  return vm;
+}
+
+export function tail(text: string, lines = 40): string {
+  return `--- console tail ---\n${text.split('\n').slice(-lines).join('\n')}\n--------------------`;
+}
+
+// Characters go one by one with a pause: the BIOS keyboard buffer behind SeaBIOS's serial console is small.
+async function typeAt(socketPath: string, text: string): Promise<void> {
+  const socket = createConnection(socketPath);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  for (const char of text) {
+    socket.write(char);
+    await sleep(30);
+  }
+  await new Promise<void>((resolve) => socket.end(resolve));
+}
