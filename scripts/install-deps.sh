@@ -17,7 +17,7 @@ TEST_PACKAGES=(
   iproute2 nftables busybox isc-dhcp-client atftp tftp-hpa curl kea-admin kea-dhcp4-server dnsmasq-base
   tftpd-hpa nginx-light openssh-server openssh-client openipmi
   # the end-to-end harness and the browser tests
-  qemu-system-x86 ipxe-qemu ovmf chromium
+  qemu-system-x86 ipxe-qemu ovmf radvd chromium
   # real Debian systems for bootstrap tests
   debootstrap systemd-container
 )
