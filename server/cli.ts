@@ -5,6 +5,7 @@ import { IllegalTransitionError } from './domain/lifecycle.ts';
 import { startAppliance } from './main.ts';
 import { ConflictError, NotFoundError, ValidationError } from './services/errors.ts';
 import { registerNodeCommands } from './cli/node.ts';
+import { registerPowerCommands } from './cli/power.ts';
 
 const program = new Command('racklift')
   .description('PXE bare-metal provisioning appliance with OpenStack bootstrap')
@@ -34,6 +35,7 @@ program
   });
 
 registerNodeCommands(program, configOption);
+registerPowerCommands(program, configOption);
 
 function explain(error: unknown): string | null {
   if (error instanceof ConfigError) return error.message;

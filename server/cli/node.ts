@@ -5,6 +5,7 @@ import type { NodeSettings } from '../services/nodes.ts';
 import type { NodeState, Role } from '../domain/types.ts';
 import { withLocalAppliance } from './local.ts';
 import { printJson, printTable } from './output.ts';
+import { reimageWithPowerCommand } from './power.ts';
 
 /** What the API and CLI show of a node: never the BMC password or the install token hash. */
 export function publicNode(node: StoredNode): Record<string, unknown> {
@@ -122,9 +123,12 @@ export function registerNodeCommands(program: Command, configOption: () => strin
   node
     .command('reimage <node>')
     .description('re-install from scratch: new install generation and token (-> assigned)')
+    .option('--power', 'then, through its BMC, set the next boot to the network (once) and power-cycle it')
     .option('--json', 'print JSON')
-    .action((ref: string, options: { json?: boolean }) =>
-      withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.reimage(ref, 'cli'), !!options.json)),
+    .action((ref: string, options: { json?: boolean; power?: boolean }) =>
+      options.power
+        ? reimageWithPowerCommand(configOption(), ref, !!options.json)
+        : withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.reimage(ref, 'cli'), !!options.json)),
     );
 
   node
