@@ -57,6 +57,7 @@ export function clientPacket(packet: ClientPacket): Buffer {
 
 /** A decoded reply in test-friendly form. */
 export interface SeenReply {
+  op: number;
   type: number;
   xid: number;
   yiaddr: string;
@@ -74,7 +75,7 @@ export function describeReply(bytes: Buffer): SeenReply {
   const m: DhcpMessage = decoded.message;
   const options: Record<number, string> = {};
   for (const [code, value] of m.options) options[code] = value.toString('hex');
-  return { type: m.options.get(Option.MESSAGE_TYPE)![0]!, xid: m.xid, yiaddr: ip(m.yiaddr), siaddr: ip(m.siaddr), giaddr: ip(m.giaddr), file: m.file, options };
+  return { op: m.op, type: m.options.get(Option.MESSAGE_TYPE)![0]!, xid: m.xid, yiaddr: ip(m.yiaddr), siaddr: ip(m.siaddr), giaddr: ip(m.giaddr), file: m.file, options };
 }
 
 export const hexText = (hex: string | undefined) => (hex === undefined ? undefined : Buffer.from(hex, 'hex').toString('latin1'));
