@@ -81,7 +81,7 @@ export function parseManifest(raw: unknown, bootstrapDir: string, path: string):
     problems.push(...fileProblems(stage, bootstrapDir));
     stages.push(stage);
   });
-  if (problems.length === 0) problems.push(...graphProblems(stages));
+  problems.push(...graphProblems(stages));
   if (problems.length > 0) throw new ManifestError(`stage manifest ${path} is invalid:\n  ${problems.join('\n  ')}`);
   return { path, bootstrapDir, stages, byId: new Map(stages.map((stage) => [stage.id, stage])) };
 }
