@@ -7,6 +7,7 @@ import { healthRoutes } from './routes/health.ts';
 import { installRoutes } from './routes/install.ts';
 import { Accounts } from './auth/accounts.ts';
 import { apiRoutes } from './routes/api.ts';
+import { webRoutes } from './routes/web.ts';
 
 export function createHttpApp(ctx: AppContext): express.Express {
   const app = express();
@@ -18,6 +19,7 @@ export function createHttpApp(ctx: AppContext): express.Express {
   app.use(installRoutes(ctx));
   const accounts = new Accounts(ctx.store);
   app.use(apiRoutes(ctx, accounts));
+  app.use(webRoutes(ctx, accounts));
   const onError: ErrorRequestHandler = (error: Error, req, res, _next) => {
     ctx.log.error({ err: error, url: req.originalUrl }, 'http request failed');
     if (!res.headersSent) res.status(500).type('text/plain').send('internal error\n');

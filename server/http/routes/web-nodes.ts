@@ -1,0 +1,206 @@
+// The Nodes table and the Node page: forms over the same NodeService the API and the CLI use.
+import { Router, type Request, type Response } from 'express';
+import type { AppContext } from '../../context.ts';
+import { canApply } from '../../domain/lifecycle.ts';
+import { NODE_STATES, ROLES, type NodeState, type Role } from '../../domain/types.ts';
+import { NotFoundError } from '../../services/errors.ts';
+import type { StoredNode } from '../../store/nodes.ts';
+import { actorOf } from '../auth/middleware.ts';
+import { describeError } from './api-errors.ts';
+import { previewFiles } from './api-preview.ts';
+import { setFlash, takeFlash } from './web-flash.ts';
+import { formValuesFrom, formValuesOf, list, settingsFromForm, text, type FormBody, type NodeFormValues } from './web-forms.ts';
+import { shortTime, type Views } from './web-views.ts';
+
+const BULK_ACTIONS = ['reimage', 'retry', 'forget'] as const;
+type BulkAction = (typeof BULK_ACTIONS)[number];
+
+const label = (node: StoredNode) => node.hostname ?? node.mac;
+
+function filterValue<T extends string>(value: unknown, allowed: readonly T[]): T | undefined {
+  return typeof value === 'string' && (allowed as readonly string[]).includes(value) ? (value as T) : undefined;
+}
+
+export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
+  const router = Router();
+  const nodes = ctx.services.nodes;
+
+  router.get('/', (_req, res) => res.redirect(303, '/nodes'));
+
+  router.get('/nodes', (req, res) => {
+    const state = filterValue<NodeState>(req.query.state, NODE_STATES);
+    const role = filterValue<Role>(req.query.role, ROLES);
+    const all = nodes.list();
+    const lastEvents = ctx.store.events.lastEventTimes();
+    const stages = ctx.store.stageRuns.currentStages();
+    const counts = new Map<string, number>();
+    const rows = [];
+    for (const node of all) {
+      counts.set(node.state, (counts.get(node.state) ?? 0) + 1);
+      if ((state && node.state !== state) || (role && !node.roles.includes(role))) continue;
+      const stage = stages.get(node.id);
+      rows.push({
+        id: node.id,
+        mac: node.mac,
+        hostname: node.hostname ?? '',
+        address: node.addresses.management ?? '',
+        roles: node.roles.join(', '),
+        profile: node.profile ?? '',
+        state: node.state,
+        failedReason: node.failedReason ?? '',
+        power: node.powerState ?? '',
+        stage: stage ? stage.stage : '',
+        stageStatus: stage ? stage.status : '',
+        lastEventAt: shortTime(lastEvents.get(node.id)),
+      });
+    }
+    views.render(res, 'nodes', {
+      title: 'Nodes',
+      nav: 'nodes',
+      page: 'nodes',
+      rows,
+      total: all.length,
+      shown: rows.length,
+      summary: NODE_STATES.map((name) => ({ name, count: counts.get(name) ?? 0, active: name === state })),
+      states: NODE_STATES.map((name) => ({ name, selected: name === state })),
+      rolesFilter: ROLES.map((name) => ({ name, selected: name === role })),
+      filtered: Boolean(state || role),
+      back: req.originalUrl,
+      flash: takeFlash(req, res),
+    });
+  });
+
+  router.post('/nodes/bulk', (req, res) => {
+    const body = req.body as FormBody;
+    const action = filterValue<BulkAction>(text(body, 'action'), BULK_ACTIONS);
+    const ids = list(body, 'ids');
+    const back = typeof body.back === 'string' && body.back.startsWith('/nodes') && !body.back.startsWith('//') ? body.back : '/nodes';
+    if (!action || ids.length === 0) {
+      setFlash(req, res, { level: 'error', text: 'Select one or more nodes and an action.' });
+      return res.redirect(303, back);
+    }
+    if (action !== 'retry' && text(body, 'confirm') !== action) {
+      setFlash(req, res, { level: 'error', text: `Nothing done: type "${action}" in the confirmation field to ${action} ${ids.length} node(s).` });
+      return res.redirect(303, back);
+    }
+    const done: string[] = [];
+    const refused: string[] = [];
+    for (const id of ids) {
+      try {
+        const node = nodes[action](id, actorOf(res));
+        done.push(label(node));
+      } catch (error) {
+        const known = describeError(error);
+        if (!known) throw error;
+        refused.push(known.body.error.message);
+      }
+    }
+    const verb = { reimage: 're-imaged', retry: 'retried', forget: 'forgot' }[action];
+    const parts = [done.length ? `${verb} ${done.length}: ${done.join(', ')}` : `${verb} none`];
+    if (refused.length) parts.push(`refused ${refused.length}: ${refused.join('; ')}`);
+    setFlash(req, res, { level: refused.length ? 'error' : 'ok', text: `${parts.join('. ')}.` });
+    res.redirect(303, back);
+  });
+
+  const renderNode = (req: Request, res: Response, node: StoredNode, status = 200, problem: { message: string; field: string | null } | null = null, values?: NodeFormValues) => {
+    const form = values ?? formValuesOf(node);
+    const profiles = ctx.store.profiles.list().map((p) => ({ name: p.name, description: p.description, legacy: p.legacy, selected: p.name === form.profile }));
+    views.render(
+      res,
+      'node',
+      {
+        title: label(node),
+        nav: 'nodes',
+        page: 'node',
+        node,
+        label: label(node),
+        form,
+        roleChoices: ROLES.map((name) => ({ name, checked: form.roles.includes(name) })),
+        profiles,
+        events: ctx.store.events.listForNode(node.id, 200),
+        stageRuns: ctx.store.stageRuns.list(node.id, node.generation).reverse(),
+        canAssign: node.state === 'discovered',
+        canRetry: canApply(node, { kind: 'retry' }),
+        canReimage: canApply(node, { kind: 'reimage' }),
+        problem,
+        problemField: problem?.field ?? '',
+        flash: takeFlash(req, res),
+      },
+      status,
+    );
+  };
+
+  const withNode = (handler: (req: Request, res: Response, node: StoredNode) => void | Promise<void>) => async (req: Request, res: Response) => {
+    let node: StoredNode;
+    try {
+      node = nodes.find(String(req.params.id));
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      return views.render(res, 'message', { title: 'No such node', heading: 'No such node', text: `${error.message}. It may have been forgotten.` }, 404);
+    }
+    await handler(req, res, node);
+  };
+
+  /** Runs an operator action; on a refusal shows the node page with the reason (and the field) instead. */
+  const act = (req: Request, res: Response, node: StoredNode, run: () => string, values?: NodeFormValues) => {
+    try {
+      setFlash(req, res, { level: 'ok', text: run() });
+      res.redirect(303, `/nodes/${node.id}`);
+    } catch (error) {
+      const known = describeError(error);
+      if (!known) throw error;
+      renderNode(req, res, nodes.find(node.id), known.status, known.body.error, values);
+    }
+  };
+
+  router.get('/nodes/:id', withNode((req, res, node) => renderNode(req, res, node)));
+
+  router.post(
+    '/nodes/:id',
+    withNode((req, res, node) => {
+      const values = formValuesFrom(req.body as FormBody);
+      const settings = settingsFromForm(values, node);
+      const assign = text(req.body as FormBody, 'action') === 'assign';
+      act(req, res, node, () => {
+        if (assign) return `Assigned ${label(nodes.assign(node.id, settings, actorOf(res)))}: it installs at its next network boot.`;
+        if (Object.keys(settings).length === 0) return 'Nothing changed.';
+        nodes.update(node.id, settings, actorOf(res));
+        return `Saved: ${Object.keys(settings).join(', ')}.`;
+      }, values);
+    }),
+  );
+
+  router.post(
+    '/nodes/:id/reimage',
+    withNode((req, res, node) => {
+      const typed = text(req.body as FormBody, 'confirm');
+      if (typed !== label(node)) {
+        return renderNode(req, res, node, 400, { message: `Not re-imaged: type the node's name ${label(node)} exactly to confirm that its disk may be wiped.`, field: 'confirm' });
+      }
+      act(req, res, node, () => `Re-image of ${label(nodes.reimage(node.id, actorOf(res)))} scheduled: install generation ${node.generation + 1}; it installs at its next network boot.`);
+    }),
+  );
+
+  router.post(
+    '/nodes/:id/retry',
+    withNode((req, res, node) => act(req, res, node, () => `Retrying the bootstrap of ${label(nodes.retry(node.id, actorOf(res)))} from the failed stage.`)),
+  );
+
+  router.post(
+    '/nodes/:id/forget',
+    withNode((req, res, node) => {
+      const gone = nodes.forget(node.id, actorOf(res));
+      setFlash(req, res, { level: 'ok', text: `Forgot ${label(gone)} (${gone.mac}); its events are kept.` });
+      res.redirect(303, '/nodes');
+    }),
+  );
+
+  router.get(
+    '/nodes/:id/preview',
+    withNode(async (_req, res, node) => {
+      views.render(res, 'preview', { title: `Preview: ${label(node)}`, nav: 'nodes', page: 'preview', node, label: label(node), files: await previewFiles(ctx, node) });
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,67 @@
+// Small behaviours of the pages: typed confirmations, bulk selection, quick find. No framework.
+'use strict';
+
+document.addEventListener('DOMContentLoaded', () => {
+  for (const form of document.querySelectorAll('form[data-confirm]')) {
+    form.addEventListener('submit', (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+
+  const reimageInput = document.getElementById('reimage-confirm');
+  const reimageButton = document.getElementById('reimage');
+  if (reimageInput && reimageButton) {
+    const update = () => {
+      reimageButton.disabled = reimageInput.disabled || reimageInput.value.trim() !== reimageInput.dataset.expect;
+    };
+    reimageInput.addEventListener('input', update);
+    update();
+  }
+
+  setUpBulk();
+  setUpQuickFind();
+});
+
+function setUpBulk() {
+  const form = document.getElementById('bulk-form');
+  if (!form) return;
+  const all = document.getElementById('select-all');
+  const action = document.getElementById('bulk-action');
+  const confirmInput = document.getElementById('bulk-confirm');
+  const apply = document.getElementById('bulk-apply');
+  const count = document.getElementById('selected-count');
+  const boxes = () => form.querySelectorAll('input.row-select');
+  const selected = () => [...boxes()].filter((box) => box.checked);
+
+  const update = () => {
+    const n = selected().length;
+    count.textContent = `${n} selected`;
+    form.classList.toggle('has-selection', n > 0);
+    const needsTyping = action.value === 'reimage' || action.value === 'forget';
+    confirmInput.hidden = !needsTyping;
+    confirmInput.placeholder = needsTyping ? `type "${action.value}" to confirm` : '';
+    apply.disabled = n === 0 || action.value === '' || (needsTyping && confirmInput.value.trim() !== action.value);
+  };
+
+  all.addEventListener('change', () => {
+    for (const box of boxes()) if (!box.closest('tr').hidden) box.checked = all.checked;
+    update();
+  });
+  form.addEventListener('change', update);
+  confirmInput.addEventListener('input', update);
+  update();
+}
+
+function setUpQuickFind() {
+  const input = document.getElementById('quick-find');
+  const table = document.getElementById('nodes-table');
+  if (!input || !table) return;
+  const rows = [...table.tBodies[0].rows].filter((row) => row.dataset.nodeId);
+  const texts = rows.map((row) => row.textContent.toLowerCase());
+  input.addEventListener('input', () => {
+    const needle = input.value.trim().toLowerCase();
+    rows.forEach((row, i) => {
+      row.hidden = needle !== '' && !texts[i].includes(needle);
+    });
+  });
+}
