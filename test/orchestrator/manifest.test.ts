@@ -1,7 +1,7 @@
 // The pure parts: manifest validation, the stage graph, masking, rendering and the render context.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { globToRegExp, nextStep, type GraphNode, type StageDefinition } from '../../server/domain/stage-graph.ts';
@@ -21,8 +21,11 @@ function manifestDir(stages: Record<string, unknown>[], scripts: Record<string, 
   for (const stage of stages) {
     const script = String(stage.script);
     if (scripts[script] === undefined && script.includes('missing')) continue;
-    mkdirSync(join(dir, script, '..'), { recursive: true });
-    writeFileSync(join(dir, script), scripts[script] ?? 'echo ok\n');
+    // Never write outside the temp dir: the manifest under test may name a path such as ../../etc/passwd.
+    const path = resolve(dir, script);
+    if (!path.startsWith(`${dir}/`)) continue;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, scripts[script] ?? 'echo ok\n');
   }
   return dir;
 }
@@ -88,12 +91,12 @@ describe('manifest validation', () => {
       manifestDir([
         { id: 'a', role: 'common', script: 'a.sh' },
         { id: 'a', role: 'common', script: 'a2.sh' },
-        { id: 'b', role: 'common', script: '../../etc/passwd' },
+        { id: 'b', role: 'common', script: '../../../nonexistent-rl-orch/escape.sh' },
         { id: 'c', role: 'common', script: 'c.sh', timeout: 5 },
       ]),
     );
     expect(message).toContain('stage a: the id is used twice');
-    expect(message).toContain('stage b: script ../../etc/passwd must be a path under');
+    expect(message).toContain('stage b: script ../../../nonexistent-rl-orch/escape.sh must be a path under');
     expect(message).toContain('stage c: entry: Unrecognized key: "timeout"');
   });
 });
