@@ -96,9 +96,13 @@ const configSchema = z
         maxWindowsize: z.coerce.number().int().min(1).max(64).default(64),
         timeoutSeconds: z.coerce.number().min(0.1).max(255).default(1),
         retries: z.coerce.number().int().min(1).max(50).default(6),
+        /** Floor of the adaptive retransmission timeout (timeoutSeconds is its ceiling and starting value). */
+        minTimeoutMs: z.coerce.number().int().min(1).max(10_000).default(20),
+        /** A window (windowsize x blksize) never exceeds this, so one burst fits a receiver's default socket buffer. */
+        maxWindowBytes: z.coerce.number().int().min(512).max(4_194_304).default(65_536),
       })
       .strict()
-      .default({ enabled: null, host: '0.0.0.0', port: 69, maxBlksize: 1468, maxWindowsize: 64, timeoutSeconds: 1, retries: 6 }),
+      .default({ enabled: null, host: '0.0.0.0', port: 69, maxBlksize: 1468, maxWindowsize: 64, timeoutSeconds: 1, retries: 6, minTimeoutMs: 20, maxWindowBytes: 65_536 }),
     boot: z
       .object({
         /** Unknown machines are held in a discovery loop instead of booting their disk. Off: never wipe by accident. */

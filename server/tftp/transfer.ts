@@ -1,0 +1,275 @@
+// One read transfer: its own ephemeral UDP socket connected to the client (the server's transfer ID, RFC
+// 1350), an optional OACK (RFC 2347), then windows of DATA blocks (RFC 7440; a window of 1 is plain
+// lockstep). Retransmission uses an adaptive timeout (RFC 6298 style, Karn's rule: no samples from
+// retransmitted windows); a duplicate ACK is ignored, so the window is never sent twice for one loss
+// (no Sorcerer's Apprentice); an ACK for a block inside the window is a loss report and the window restarts
+// after it. Block numbers roll over from 65535 to 0.
+import { createSocket, type Socket } from 'node:dgram';
+import type { Logger } from '../log.ts';
+import { BlockReader } from './block-reader.ts';
+import type { Negotiated } from './options.ts';
+import { dataHeader, decodePacket, encodeError, encodeOack, ERROR_CODE } from './packet.ts';
+import type { ByteSource } from './source.ts';
+
+export interface TransferTiming {
+  /** Upper bound (and starting value) of the retransmission timeout when the client did not ask for one. */
+  maxTimeoutMs: number;
+  minTimeoutMs: number;
+  /** Consecutive timeouts without progress before the transfer is abandoned. */
+  retries: number;
+}
+
+export type TransferOutcome = 'completed' | 'aborted' | 'abandoned' | 'failed';
+
+export interface TransferStats {
+  retransmits: number;
+  timeouts: number;
+  bytesSent: number;
+  malformed: number;
+}
+
+export interface TransferRequest {
+  client: { address: string; port: number };
+  filename: string;
+  localAddress: string;
+  source: ByteSource;
+  negotiated: Negotiated;
+  timing: TransferTiming;
+  log: Logger;
+  stats: TransferStats;
+  onEnd(outcome: TransferOutcome, reason: string): void;
+}
+
+const now = () => performance.now();
+
+export class Transfer {
+  private readonly reader: BlockReader;
+  private readonly blksize: number;
+  private readonly windowsize: number;
+  private readonly retries: number;
+  private readonly minTimeoutMs: number;
+  private readonly maxTimeoutMs: number;
+  private rtoMs: number;
+  private srttMs: number | null = null;
+  private rttvarMs = 0;
+
+  private oackPending: boolean;
+  private acked = 0;
+  private nextSend = 1;
+  private highestSent = 0;
+  /** While ACKs are below this block, a short ACK is part of the loss already being repaired. */
+  private recoveryPoint = 0;
+  private timeouts = 0;
+  /** For the RTT sample: when the block closing the current window went out, if it was not a resend. */
+  private sampleBlock = -1;
+  private sampleSentAt = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private ended = false;
+  readonly startedAt = now();
+
+  private constructor(private readonly socket: Socket, private readonly request: TransferRequest) {
+    const { negotiated, timing } = request;
+    this.blksize = negotiated.blksize;
+    this.windowsize = negotiated.windowsize;
+    this.retries = timing.retries;
+    this.maxTimeoutMs = negotiated.timeoutSeconds !== null ? negotiated.timeoutSeconds * 1000 : timing.maxTimeoutMs;
+    this.minTimeoutMs = Math.min(timing.minTimeoutMs, this.maxTimeoutMs);
+    this.rtoMs = this.maxTimeoutMs;
+    this.oackPending = negotiated.accepted.length > 0;
+    this.reader = new BlockReader(
+      request.source,
+      this.blksize,
+      this.windowsize,
+      () => this.pump(),
+      (error) => this.fail(ERROR_CODE.notDefined, 'read error', `read error: ${error.message}`),
+    );
+  }
+
+  /** Opens the transfer's socket, connected to the client, and sends the OACK or the first window. */
+  static async start(request: TransferRequest): Promise<Transfer> {
+    const socket = createSocket({ type: 'udp4' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind({ port: 0, address: request.localAddress, exclusive: true }, () => {
+          socket.connect(request.client.port, request.client.address, () => {
+            socket.off('error', reject);
+            resolve();
+          });
+        });
+      });
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+    const transfer = new Transfer(socket, request);
+    socket.on('message', (message) => transfer.receive(message));
+    // ICMP port unreachable after the client went away shows up here as ECONNREFUSED.
+    socket.on('error', (error) => transfer.finish('abandoned', `socket error: ${error.message}`));
+    transfer.begin();
+    return transfer;
+  }
+
+  get localPort(): number {
+    return this.socket.address().port;
+  }
+
+  /** Blocks the client has confirmed. */
+  get progress(): number {
+    return this.acked;
+  }
+
+  /** Ends the transfer from outside (server shutdown, the client started over). */
+  cancel(reason: string): void {
+    this.finish('abandoned', reason);
+  }
+
+  private begin(): void {
+    if (this.oackPending) this.sendOack();
+    else this.pump();
+  }
+
+  private sendOack(): void {
+    this.send(encodeOack(this.request.negotiated.accepted));
+    this.sampleBlock = 0;
+    this.sampleSentAt = now();
+    this.armTimer();
+  }
+
+  private receive(message: Buffer): void {
+    if (this.ended) return;
+    const packet = decodePacket(message);
+    if (!packet) {
+      this.request.stats.malformed++;
+      return;
+    }
+    if (packet.op === 'ACK') this.onAck(packet.block);
+    else if (packet.op === 'ERROR') this.finish('aborted', `client sent error ${packet.code}: ${packet.message}`);
+    else this.request.stats.malformed++;
+  }
+
+  private onAck(block16: number): void {
+    if (this.oackPending) {
+      if (block16 !== 0) return;
+      // The OACK/ACK 0 exchange gives the first RTT sample, unless the OACK had to be resent.
+      if (this.sampleBlock === 0) this.sampleRtt(now() - this.sampleSentAt);
+      this.oackPending = false;
+      this.progressed();
+      this.pump();
+      return;
+    }
+    // The absolute block this ACK names: the latest one sent with these low 16 bits.
+    const block = this.highestSent - ((this.highestSent - block16) & 0xffff);
+    if (block <= this.acked) return; // duplicate or stale: never resend for it
+    if (block === this.sampleBlock) this.sampleRtt(now() - this.sampleSentAt);
+    this.acked = block;
+    this.reader.release(block);
+    if (block >= this.reader.lastBlock) {
+      this.finish('completed', 'done');
+      return;
+    }
+    // An ACK short of what was sent reports a loss: go back and send from the block after it, once per
+    // round (a client that acknowledges every block would otherwise trigger a resend per ACK).
+    if (this.nextSend > block + 1 && block >= this.recoveryPoint) {
+      this.recoveryPoint = this.highestSent;
+      this.nextSend = block + 1;
+    }
+    this.progressed();
+    this.pump();
+  }
+
+  /** Sends what the window allows and the read-ahead holds; resumes from onReady when a chunk lands. */
+  private pump(): void {
+    if (this.ended || this.oackPending) return;
+    const windowEnd = Math.min(this.acked + this.windowsize, this.reader.lastBlock);
+    let sentAny = false;
+    while (this.nextSend <= windowEnd) {
+      const payload = this.reader.block(this.nextSend);
+      if (!payload) break;
+      const block = this.nextSend++;
+      const resend = block <= this.highestSent;
+      if (resend) this.request.stats.retransmits++;
+      this.highestSent = Math.max(this.highestSent, block);
+      this.socket.send([dataHeader(block), payload]);
+      this.request.stats.bytesSent += payload.length;
+      if (block === windowEnd) {
+        this.sampleBlock = resend ? -1 : block;
+        this.sampleSentAt = now();
+      }
+      sentAny = true;
+    }
+    if (sentAny || !this.timer) this.armTimer();
+  }
+
+  private onTimeout(): void {
+    this.timer = null;
+    if (this.ended) return;
+    this.timeouts++;
+    this.request.stats.timeouts++;
+    if (this.timeouts > this.retries) {
+      this.finish('abandoned', `no answer after ${this.timeouts} timeouts (last ${Math.round(this.rtoMs)} ms)`);
+      return;
+    }
+    this.rtoMs = Math.min(this.rtoMs * 2, this.maxTimeoutMs);
+    this.sampleBlock = -1;
+    if (this.oackPending) {
+      this.request.stats.retransmits++;
+      this.sendOack();
+      this.sampleBlock = -1;
+      return;
+    }
+    this.recoveryPoint = this.highestSent;
+    this.nextSend = this.acked + 1;
+    this.pump();
+  }
+
+  /** Progress: the retry count starts over and the timer is re-armed by the next send. */
+  private progressed(): void {
+    this.timeouts = 0;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private sampleRtt(sampleMs: number): void {
+    if (this.srttMs === null) {
+      this.srttMs = sampleMs;
+      this.rttvarMs = sampleMs / 2;
+    } else {
+      this.rttvarMs = 0.75 * this.rttvarMs + 0.25 * Math.abs(this.srttMs - sampleMs);
+      this.srttMs = 0.875 * this.srttMs + 0.125 * sampleMs;
+    }
+    this.rtoMs = Math.max(this.minTimeoutMs, Math.min(this.maxTimeoutMs, this.srttMs + Math.max(4 * this.rttvarMs, 5)));
+  }
+
+  private armTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.onTimeout(), this.rtoMs);
+  }
+
+  private send(packet: Buffer): void {
+    this.socket.send(packet);
+  }
+
+  private fail(code: number, clientMessage: string, reason: string): void {
+    if (this.ended) return;
+    this.send(encodeError(code, clientMessage));
+    this.finish('failed', reason);
+  }
+
+  private finish(outcome: TransferOutcome, reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    // Let queued sends (the error packet) leave before the socket closes.
+    setImmediate(() => {
+      try {
+        this.socket.close();
+      } catch {
+        /* already closed */
+      }
+    });
+    void this.reader.close();
+    this.request.onEnd(outcome, reason);
+  }
+}
