@@ -6,6 +6,7 @@ import { startAppliance } from './main.ts';
 import { ConflictError, NotFoundError, ValidationError } from './services/errors.ts';
 import { registerNodeCommands } from './cli/node.ts';
 import { registerPowerCommands } from './cli/power.ts';
+import { registerLabCommand } from './cli/lab.ts';
 
 const program = new Command('racklift')
   .description('PXE bare-metal provisioning appliance with OpenStack bootstrap')
@@ -36,6 +37,7 @@ program
 
 registerNodeCommands(program, configOption);
 registerPowerCommands(program, configOption);
+registerLabCommand(program);
 
 function explain(error: unknown): string | null {
   if (error instanceof ConfigError) return error.message;

@@ -54,7 +54,7 @@ export interface Appliance {
   /** `racklift <args>` against this appliance's config (runs on the host side; it only opens the store). */
   cli(args: string[]): string;
   /** curl from inside the namespace (where the VMs are): returns status code and body. */
-  fetch(path: string, options?: { method?: string }): { status: number; body: string };
+  fetch(path: string, options?: { method?: string; body?: string }): { status: number; body: string };
   events(afterId?: number): EventRow[];
   node(mac: string): NodeRow | null;
   lastEventId(): number;
@@ -121,8 +121,10 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   });
   const readLog = () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
 
-  const fetch = (path: string, fetchOptions: { method?: string } = {}) => {
-    const out = network.exec('curl', ['-s', '-m', '10', '-X', fetchOptions.method ?? 'GET', '-w', '\n%{http_code}', `${baseUrl}${path}`]);
+  const fetch = (path: string, fetchOptions: { method?: string; body?: string } = {}) => {
+    const body = fetchOptions.body === undefined ? [] : ['-H', 'Content-Type: text/plain', '--data-binary', fetchOptions.body];
+    const method = fetchOptions.method ?? (fetchOptions.body === undefined ? 'GET' : 'POST');
+    const out = network.exec('curl', ['-s', '-m', '10', '-X', method, ...body, '-w', '\n%{http_code}', `${baseUrl}${path}`]);
     const cut = out.lastIndexOf('\n');
     return { status: Number(out.slice(cut + 1)), body: out.slice(0, cut) };
   };

@@ -28,7 +28,7 @@ export interface LabOptions extends Partial<Pick<ApplianceOptions, 'httpPort' | 
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const workDir = mkdtempSync(join(tmpdir(), 'rl-e2e-'));
   const removeWorkDir = onCleanup(`work dir ${workDir}`, () => {
-    if (!options.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
+    if (!(options.keepWorkDir ?? process.env.RACKLIFT_E2E_KEEP === '1')) rmSync(workDir, { recursive: true, force: true });
   });
   const network = createLabNetwork({ workDir });
   let appliance: Appliance;

@@ -36,6 +36,8 @@ export interface Vm {
   startedAt: number;
   /** Everything the serial console printed so far (control sequences removed). */
   console(): string;
+  /** The console with line breaks removed, for matching long lines the firmware wrapped. */
+  unwrappedConsole(): string;
   /** Waits until the console matches; throws with the console tail on timeout or when qemu exits. */
   waitForConsole(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
   /** Types at the serial console (firmware menus, the iPXE command line). */
@@ -102,12 +104,14 @@ export function startVm(options: VmOptions): Vm {
     process: child,
     startedAt: Date.now(),
     console: readConsole,
+    unwrappedConsole: () => readConsole().replace(/\n/g, ''),
     exited: () => exitedWith !== null,
     async waitForConsole(pattern, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const text = readConsole();
-        const match = text.match(pattern);
+        // Firmware consoles wrap at 80 columns: a URL may be split over two lines, so try it unwrapped too.
+        const match = text.match(pattern) ?? text.replace(/\n/g, '').match(pattern);
         if (match) return match;
         if (exitedWith !== null) throw new Error(`${options.label}: ${exitedWith} before the console showed ${pattern}\n${tail(text)}`);
         if (Date.now() > deadline) throw new Error(`${options.label}: console did not show ${pattern} within ${timeoutMs / 1000} s\n${tail(text)}`);
