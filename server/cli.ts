@@ -5,12 +5,18 @@ import { IllegalTransitionError } from './domain/lifecycle.ts';
 import { startAppliance } from './main.ts';
 import { ConflictError, NotFoundError, ValidationError } from './services/errors.ts';
 import { registerNodeCommands } from './cli/node.ts';
+import { RemoteError } from './cli/remote.ts';
+import { registerUserCommands } from './cli/user.ts';
 import { registerPowerCommands } from './cli/power.ts';
 import { registerLabCommand } from './cli/lab.ts';
+import { registerOsCommands } from './cli/os.ts';
+import { registerRenderCommands } from './cli/render.ts';
 
 const program = new Command('racklift')
   .description('PXE bare-metal provisioning appliance with OpenStack bootstrap')
   .option('-c, --config <file>', 'configuration file (default: $RACKLIFT_CONFIG or ./racklift.yaml)')
+  .option('--url <url>', 'node commands go to this running appliance through its REST API (default: $RACKLIFT_URL)')
+  .option('--token <token>', 'API token for --url (default: $RACKLIFT_TOKEN; make one with racklift user token NAME)')
   .showHelpAfterError()
   .exitOverride();
 
@@ -36,13 +42,17 @@ program
   });
 
 registerNodeCommands(program, configOption);
+registerUserCommands(program, configOption);
 registerPowerCommands(program, configOption);
 registerLabCommand(program);
+registerOsCommands(program, configOption);
+registerRenderCommands(program, configOption);
 
 function explain(error: unknown): string | null {
   if (error instanceof ConfigError) return error.message;
   if (error instanceof ValidationError || error instanceof ConflictError || error instanceof NotFoundError) return error.message;
   if (error instanceof IllegalTransitionError) return error.message;
+  if (error instanceof RemoteError) return error.message;
   return null;
 }
 
