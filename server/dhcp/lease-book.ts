@@ -31,6 +31,13 @@ export interface LeaseBookOptions {
 }
 
 const macKey = (subnet: string, mac: string) => `${subnet} ${mac}`;
+const subnetKeys = new WeakMap<ServedSubnet, string>();
+/** The subnet's name in lease rows, e.g. `10.20.0.0/24` (computed once per subnet). */
+function subnetKey(subnet: ServedSubnet): string {
+  let key = subnetKeys.get(subnet);
+  if (key === undefined) subnetKeys.set(subnet, (key = formatCidr(subnet.subnet)));
+  return key;
+}
 
 export class LeaseBook {
   private readonly byAddress = new Map<number, Lease>();
@@ -49,7 +56,7 @@ export class LeaseBook {
   ) {
     this.now = options.now ?? Date.now;
     this.excluded = new Set(options.excluded ?? []);
-    this.flushBatch = options.flushBatch ?? 500;
+    this.flushBatch = options.flushBatch ?? 100;
     for (const record of store.list()) this.remember(fromRecord(record));
     if (options.flushIntervalMs) {
       this.timer = setInterval(() => this.flushSoon(), options.flushIntervalMs);
@@ -59,7 +66,7 @@ export class LeaseBook {
 
   /** The lease this MAC has (or last had) in the subnet, current or not. */
   forMac(subnet: ServedSubnet, mac: string): Lease | null {
-    return this.byMac.get(macKey(formatCidr(subnet.subnet), mac)) ?? null;
+    return this.byMac.get(macKey(subnetKey(subnet), mac)) ?? null;
   }
 
   at(address: number): Lease | null {
@@ -92,7 +99,7 @@ export class LeaseBook {
   allocate(subnet: ServedSubnet): number | null {
     const pool = subnet.pool;
     if (!pool || pool.end < pool.start) return null;
-    const key = formatCidr(subnet.subnet);
+    const key = subnetKey(subnet);
     let cursor = this.cursors.get(key);
     if (!cursor) this.cursors.set(key, (cursor = { next: pool.start, exhaustedUntil: 0 }));
     const now = this.now();
@@ -118,11 +125,11 @@ export class LeaseBook {
 
   /** Holds an address for an offer; not persisted (an offer lost in a restart is simply made again). */
   offer(subnet: ServedSubnet, mac: string, address: number, holdMs: number, clientHostname: string | null): Lease {
-    return this.put({ address, mac, subnet: formatCidr(subnet.subnet), state: 'offered', expiresAt: this.now() + holdMs, clientHostname }, false);
+    return this.put({ address, mac, subnet: subnetKey(subnet), state: 'offered', expiresAt: this.now() + holdMs, clientHostname }, false);
   }
 
   bind(subnet: ServedSubnet, mac: string, address: number, leaseMs: number, clientHostname: string | null): Lease {
-    return this.put({ address, mac, subnet: formatCidr(subnet.subnet), state: 'bound', expiresAt: this.now() + leaseMs, clientHostname }, true);
+    return this.put({ address, mac, subnet: subnetKey(subnet), state: 'bound', expiresAt: this.now() + leaseMs, clientHostname }, true);
   }
 
   /** The client gave the address back; it stays associated with the MAC so the MAC gets it again. */
@@ -135,7 +142,7 @@ export class LeaseBook {
 
   /** The client found the address in use (ARP): nobody gets it for `quarantineMs`. */
   decline(subnet: ServedSubnet, address: number, mac: string, quarantineMs: number): void {
-    this.put({ address, mac, subnet: formatCidr(subnet.subnet), state: 'declined', expiresAt: this.now() + quarantineMs, clientHostname: null }, true);
+    this.put({ address, mac, subnet: subnetKey(subnet), state: 'declined', expiresAt: this.now() + quarantineMs, clientHostname: null }, true);
   }
 
   /** Forgets an offer the client turned down (it chose another server). */

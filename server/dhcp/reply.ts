@@ -17,6 +17,14 @@ export const LIMITED_BROADCAST = '255.255.255.255';
 const IPXE_OPTIONS = encapsulate([[IPXE_NO_PXEDHCP, u8(1)]]);
 /** PXE_DISCOVERY_CONTROL = 8: boot the file named in this reply, no boot server discovery or menu. */
 const PXE_VENDOR_OPTIONS = encapsulate([[PXE_DISCOVERY_CONTROL, u8(8)]]);
+const MESSAGE_TYPES = Array.from({ length: 9 }, (_, type) => u8(type));
+const PXE_CLIENT = text('PXEClient');
+const HTTP_CLIENT = text('HTTPClient');
+
+// Option values that are the same for every reply in a subnet are encoded once (the packet path allocates little).
+const subnetOptions = new WeakMap<ServedSubnet, [number, Buffer][]>();
+const leaseTimeOptions = new Map<number, [number, Buffer][]>();
+const serverIds = new Map<number, Buffer>();
 
 export function startReply(request: ClientRequest, type: number, yiaddr: number, settings: DhcpSettings): DhcpReply {
   const m = request.message;
@@ -31,27 +39,46 @@ export function startReply(request: ClientRequest, type: number, yiaddr: number,
     hlen: m.hlen,
     chaddr: m.chaddr,
     options: [
-      [Option.MESSAGE_TYPE, u8(type)],
-      [Option.SERVER_ID, u32(settings.serverAddress)],
+      [Option.MESSAGE_TYPE, MESSAGE_TYPES[type]!],
+      [Option.SERVER_ID, serverIdOption(settings.serverAddress)],
     ],
   };
 }
 
+function serverIdOption(address: number): Buffer {
+  let value = serverIds.get(address);
+  if (!value) serverIds.set(address, (value = u32(address)));
+  return value;
+}
+
+function networkOptionsOf(subnet: ServedSubnet, settings: DhcpSettings): [number, Buffer][] {
+  let options = subnetOptions.get(subnet);
+  if (options) return options;
+  options = [[Option.SUBNET_MASK, u32(prefixMask(subnet.subnet.prefix))]];
+  if (subnet.gateway !== null) options.push([Option.ROUTER, u32(subnet.gateway)]);
+  if (subnet.dns.length > 0) options.push([Option.DNS, addresses(subnet.dns)]);
+  if (settings.domain) options.push([Option.DOMAIN_NAME, text(settings.domain)]);
+  if (settings.ntp.length > 0) options.push([Option.NTP, addresses(settings.ntp)]);
+  subnetOptions.set(subnet, options);
+  return options;
+}
+
 export function addNetworkOptions(reply: DhcpReply, subnet: ServedSubnet, settings: DhcpSettings, hostname: string | null): void {
-  reply.options.push([Option.SUBNET_MASK, u32(prefixMask(subnet.subnet.prefix))]);
-  if (subnet.gateway !== null) reply.options.push([Option.ROUTER, u32(subnet.gateway)]);
-  if (subnet.dns.length > 0) reply.options.push([Option.DNS, addresses(subnet.dns)]);
+  reply.options.push(...networkOptionsOf(subnet, settings));
   if (hostname) reply.options.push([Option.HOSTNAME, text(hostname)]);
-  if (settings.domain) reply.options.push([Option.DOMAIN_NAME, text(settings.domain)]);
-  if (settings.ntp.length > 0) reply.options.push([Option.NTP, addresses(settings.ntp)]);
 }
 
 export function addLeaseTimes(reply: DhcpReply, leaseSeconds: number): void {
-  reply.options.push(
-    [Option.LEASE_TIME, u32(leaseSeconds)],
-    [Option.RENEWAL_TIME, u32(Math.floor(leaseSeconds / 2))],
-    [Option.REBINDING_TIME, u32(Math.floor((leaseSeconds * 7) / 8))],
-  );
+  let options = leaseTimeOptions.get(leaseSeconds);
+  if (!options) {
+    options = [
+      [Option.LEASE_TIME, u32(leaseSeconds)],
+      [Option.RENEWAL_TIME, u32(Math.floor(leaseSeconds / 2))],
+      [Option.REBINDING_TIME, u32(Math.floor((leaseSeconds * 7) / 8))],
+    ];
+    leaseTimeOptions.set(leaseSeconds, options);
+  }
+  reply.options.push(...options);
 }
 
 /**
@@ -69,8 +96,8 @@ export function addBootOptions(reply: DhcpReply, plan: NodeBootPlan, request: Cl
     if (firmware.url.length < 128) reply.file = firmware.url;
     reply.options.push([Option.BOOTFILE, text(firmware.url)]);
   }
-  if (plan.client.isHttpClient) reply.options.push([Option.VENDOR_CLASS, text('HTTPClient')]);
-  else if (proxy) reply.options.push([Option.VENDOR_CLASS, text('PXEClient')], [Option.VENDOR_SPECIFIC, PXE_VENDOR_OPTIONS]);
+  if (plan.client.isHttpClient) reply.options.push([Option.VENDOR_CLASS, HTTP_CLIENT]);
+  else if (proxy) reply.options.push([Option.VENDOR_CLASS, PXE_CLIENT], [Option.VENDOR_SPECIFIC, PXE_VENDOR_OPTIONS]);
   if (proxy && request.uuidRaw) reply.options.push([Option.CLIENT_UUID, request.uuidRaw]);
   if (plan.client.isIpxe || plan.client.isPxeClient) reply.options.push([Option.IPXE_ENCAPSULATED, IPXE_OPTIONS]);
 }

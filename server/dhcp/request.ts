@@ -1,6 +1,5 @@
 // What a client asks for, read from a decoded datagram: the message type, addresses, and the PXE facts
 // (options 60, 77, 93, 94, 97) the boot plan needs. Returns the reason when the datagram is not a usable request.
-import { macFromBytes } from '../domain/mac.ts';
 import type { DhcpMessage } from './codec.ts';
 import { BOOTREQUEST, MessageType, Option, type MessageTypeCode } from './options.ts';
 
@@ -23,6 +22,12 @@ export interface ClientRequest {
   uuidRaw: Buffer | null;
   /** Option 82, echoed verbatim in replies to a relay (RFC 3046 2.2). */
   relayAgentInfo: Buffer | null;
+}
+
+/** `52:54:00:12:34:56` from chaddr; the same form as domain/mac.ts, without its regular expressions. */
+function macOf(chaddr: Buffer): string {
+  const hex = chaddr.toString('hex', 0, 6);
+  return `${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${hex.slice(6, 8)}:${hex.slice(8, 10)}:${hex.slice(10, 12)}`;
 }
 
 export type RequestResult = { ok: true; request: ClientRequest } | { ok: false; reason: string };
@@ -78,7 +83,7 @@ export function readRequest(message: DhcpMessage): RequestResult {
     request: {
       message,
       type: type as MessageTypeCode,
-      mac: macFromBytes(message.chaddr),
+      mac: macOf(message.chaddr),
       requestedAddress,
       serverId,
       clientHostname: hostname && hostname.length > 0 ? hostname.toString('latin1') : null,

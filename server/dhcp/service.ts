@@ -84,17 +84,20 @@ export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
   }
   const { engine, leases, recorder } = buildDhcpEngine(ctx, log);
 
+  // Built only when debug logging is on: at thousands of datagrams a second the log arguments cost too.
+  const debug = log.isLevelEnabled('debug');
+  const onSent = (error: Error | null) => {
+    if (!error) return;
+    engine.counters.sendErrors++;
+    if (debug) log.debug({ err: error }, 'DHCP reply could not be sent');
+  };
   let poolFullLoggedAt = 0;
   let poolFullSinceLog = 0;
   const report = (result: EngineResult, socket: Socket, from: string) => {
     switch (result.kind) {
       case 'send':
-        log.debug({ mac: result.mac, to: `${result.to.address}:${result.to.port}` }, result.summary);
-        socket.send(result.bytes, result.to.port, result.to.address, (error) => {
-          if (!error) return;
-          engine.counters.sendErrors++;
-          log.debug({ err: error, mac: result.mac, to: result.to.address }, 'DHCP reply could not be sent');
-        });
+        if (debug) log.debug({ mac: result.mac, to: `${result.to.address}:${result.to.port}` }, result.summary);
+        socket.send(result.bytes, result.to.port, result.to.address, onSent);
         return;
       case 'drop':
         if (result.why === 'poolFull') {
@@ -105,12 +108,12 @@ export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
             poolFullLoggedAt = now;
             poolFullSinceLog = 0;
           }
-        } else {
+        } else if (debug) {
           log.debug({ mac: result.mac, from, why: result.why }, `DHCP datagram dropped: ${result.reason}`);
         }
         return;
       case 'done':
-        log.debug({ mac: result.mac }, result.summary);
+        if (debug) log.debug({ mac: result.mac }, result.summary);
         return;
       case 'error':
         log.error({ err: result.error, from }, 'DHCP handler failed; datagram dropped');
