@@ -1,10 +1,12 @@
 // `racklift node ...`: the same NodeService operations the REST API and the web form use.
 import type { Command } from 'commander';
 import type { StoredNode } from '../store/nodes.ts';
+import type { EventRecord } from '../store/events.ts';
 import type { NodeSettings } from '../services/nodes.ts';
 import type { NodeState, Role } from '../domain/types.ts';
 import { withLocalAppliance } from './local.ts';
 import { printJson, printTable } from './output.ts';
+import { RemoteError, RemoteNodes, remoteTarget } from './remote.ts';
 import { reimageWithPowerCommand } from './power.ts';
 
 /** What the API and CLI show of a node: never the BMC password or the install token hash. */
@@ -60,7 +62,7 @@ function withSettingsOptions(command: Command): Command {
     .option('--if-external <name>', 'external (provider) interface name');
 }
 
-function printNode(node: StoredNode, json: boolean): void {
+export function printNode(node: StoredNode, json: boolean): void {
   if (json) return printJson(publicNode(node));
   printTable(['id', 'mac', 'hostname', 'state', 'roles', 'profile', 'address', 'generation'], [
     [node.id, node.mac, node.hostname, node.state, node.roles.join(','), node.profile, node.addresses.management, node.generation],
@@ -70,11 +72,33 @@ function printNode(node: StoredNode, json: boolean): void {
 
 export function registerNodeCommands(program: Command, configOption: () => string | undefined): void {
   const node = program.command('node').description('add, list, assign and re-image nodes');
+  /** With --url (or RACKLIFT_URL) the commands go to a running appliance's REST API instead of the local store. */
+  const remote = () => {
+    const target = remoteTarget(program.opts<{ url?: string; token?: string }>());
+    return target ? new RemoteNodes(target) : null;
+  };
+  const printList = (nodes: StoredNode[], json: boolean) => {
+    if (json) return printJson(nodes.map(publicNode));
+    printTable(
+      ['id', 'mac', 'hostname', 'state', 'roles', 'profile', 'address'],
+      nodes.map((n) => [n.id, n.mac, n.hostname, n.state, n.roles.join(','), n.profile, n.addresses.management]),
+    );
+  };
+  const printShow = (found: StoredNode, events: EventRecord[], json: boolean) => {
+    if (json) return printJson({ ...publicNode(found), events });
+    printNode(found, false);
+    printTable(['time', 'kind', 'from', 'to', 'message', 'by'], events.map((e) => [e.at, e.kind, e.fromState, e.toState, e.message, e.actor]));
+  };
+  const printForgotten = (gone: StoredNode) => {
+    process.stdout.write(`forgot node ${gone.id} (${gone.mac})\n`);
+  };
 
   withSettingsOptions(node.command('add <mac>').description('register a machine by MAC; with --profile it is assigned at once'))
     .option('--json', 'print JSON')
-    .action((mac: string, options: SettingsOptions & { json?: boolean }) =>
-      withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.add(mac, settingsFrom(options), 'cli'), !!options.json)),
+    .action(async (mac: string, options: SettingsOptions & { json?: boolean }) =>
+      remote()
+        ? printNode(await remote()!.add(mac, settingsFrom(options)), !!options.json)
+        : withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.add(mac, settingsFrom(options), 'cli'), !!options.json)),
     );
 
   node
@@ -83,41 +107,42 @@ export function registerNodeCommands(program: Command, configOption: () => strin
     .option('--state <state>', 'only nodes in this state')
     .option('--role <role>', 'only nodes with this role')
     .option('--json', 'print JSON')
-    .action((options: { state?: NodeState; role?: Role; json?: boolean }) =>
-      withLocalAppliance(configOption(), ({ services }) => {
-        const nodes = services.nodes.list({ state: options.state, role: options.role });
-        if (options.json) return printJson(nodes.map(publicNode));
-        printTable(
-          ['id', 'mac', 'hostname', 'state', 'roles', 'profile', 'address'],
-          nodes.map((n) => [n.id, n.mac, n.hostname, n.state, n.roles.join(','), n.profile, n.addresses.management]),
-        );
-      }),
+    .action(async (options: { state?: NodeState; role?: Role; json?: boolean }) =>
+      remote()
+        ? printList(await remote()!.list({ state: options.state, role: options.role }), !!options.json)
+        : withLocalAppliance(configOption(), ({ services }) => printList(services.nodes.list({ state: options.state, role: options.role }), !!options.json)),
     );
 
   node
     .command('show <node>')
     .description('show one node (id, MAC or hostname) and its recent events')
     .option('--json', 'print JSON')
-    .action((ref: string, options: { json?: boolean }) =>
+    .action(async (ref: string, options: { json?: boolean }) => {
+      const api = remote();
+      if (api) {
+        const { node: found, events } = await api.show(ref, 20);
+        return printShow(found, events, !!options.json);
+      }
       withLocalAppliance(configOption(), ({ services, store }) => {
         const found = services.nodes.find(ref);
-        const events = store.events.listForNode(found.id, 20);
-        if (options.json) return printJson({ ...publicNode(found), events });
-        printNode(found, false);
-        printTable(['time', 'kind', 'from', 'to', 'message', 'by'], events.map((e) => [e.at, e.kind, e.fromState, e.toState, e.message, e.actor]));
-      }),
-    );
+        printShow(found, store.events.listForNode(found.id, 20), !!options.json);
+      });
+    });
 
   withSettingsOptions(node.command('update <node>').description('change settings without a state change'))
     .option('--json', 'print JSON')
-    .action((ref: string, options: SettingsOptions & { json?: boolean }) =>
-      withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.update(ref, settingsFrom(options), 'cli'), !!options.json)),
+    .action(async (ref: string, options: SettingsOptions & { json?: boolean }) =>
+      remote()
+        ? printNode(await remote()!.update(ref, settingsFrom(options)), !!options.json)
+        : withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.update(ref, settingsFrom(options), 'cli'), !!options.json)),
     );
 
   withSettingsOptions(node.command('assign <node>').description('give a discovered node its role, profile and address (-> assigned)'))
     .option('--json', 'print JSON')
-    .action((ref: string, options: SettingsOptions & { json?: boolean }) =>
-      withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.assign(ref, settingsFrom(options), 'cli'), !!options.json)),
+    .action(async (ref: string, options: SettingsOptions & { json?: boolean }) =>
+      remote()
+        ? printNode(await remote()!.assign(ref, settingsFrom(options)), !!options.json)
+        : withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.assign(ref, settingsFrom(options), 'cli'), !!options.json)),
     );
 
   node
@@ -125,27 +150,31 @@ export function registerNodeCommands(program: Command, configOption: () => strin
     .description('re-install from scratch: new install generation and token (-> assigned)')
     .option('--power', 'then, through its BMC, set the next boot to the network (once) and power-cycle it')
     .option('--json', 'print JSON')
-    .action((ref: string, options: { json?: boolean; power?: boolean }) =>
-      options.power
+    .action(async (ref: string, options: { json?: boolean; power?: boolean }) => {
+      const api = remote();
+      if (api && options.power) throw new RemoteError('reimage --power is not available through --url yet; run it on the appliance');
+      if (api) return printNode(await api.reimage(ref), !!options.json);
+      return options.power
         ? reimageWithPowerCommand(configOption(), ref, !!options.json)
-        : withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.reimage(ref, 'cli'), !!options.json)),
-    );
+        : withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.reimage(ref, 'cli'), !!options.json));
+    });
 
   node
     .command('retry <node>')
     .description('retry a failed bootstrap from the failed stage')
     .option('--json', 'print JSON')
-    .action((ref: string, options: { json?: boolean }) =>
-      withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.retry(ref, 'cli'), !!options.json)),
+    .action(async (ref: string, options: { json?: boolean }) =>
+      remote()
+        ? printNode(await remote()!.retry(ref), !!options.json)
+        : withLocalAppliance(configOption(), ({ services }) => printNode(services.nodes.retry(ref, 'cli'), !!options.json)),
     );
 
   node
     .command('forget <node>')
     .description('remove the node (its events are kept)')
-    .action((ref: string) =>
-      withLocalAppliance(configOption(), ({ services }) => {
-        const gone = services.nodes.forget(ref, 'cli');
-        process.stdout.write(`forgot node ${gone.id} (${gone.mac})\n`);
-      }),
-    );
+    .action(async (ref: string) => {
+      const api = remote();
+      if (api) return printForgotten(await api.forget(ref));
+      withLocalAppliance(configOption(), ({ services }) => printForgotten(services.nodes.forget(ref, 'cli')));
+    });
 }

@@ -1,0 +1,103 @@
+// The CLI talking to a running appliance through its REST API (--url/--token or RACKLIFT_URL/RACKLIFT_TOKEN),
+// with the same operations and output as the local commands.
+import type { NodeState, Role } from '../domain/types.ts';
+import type { NodeSettings } from '../services/nodes.ts';
+import type { EventRecord } from '../store/events.ts';
+import type { StoredNode } from '../store/nodes.ts';
+
+export class RemoteError extends Error {
+  readonly code = 'remote';
+}
+
+export interface RemoteTarget {
+  url: string;
+  token: string;
+}
+
+/** The appliance to talk to, or null to work on the local store. */
+export function remoteTarget(options: { url?: string; token?: string }, env: NodeJS.ProcessEnv = process.env): RemoteTarget | null {
+  const url = options.url ?? env.RACKLIFT_URL;
+  if (!url) return null;
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new RemoteError(`--url ${url}: expected http://HOST:PORT of the appliance`);
+  const token = options.token ?? env.RACKLIFT_TOKEN;
+  if (!token) throw new RemoteError('--url needs an API token: --token or RACKLIFT_TOKEN (make one on the appliance: racklift user token NAME)');
+  return { url: url.replace(/\/+$/, ''), token };
+}
+
+/** What the API returns for a node: the public part of a StoredNode. */
+export type RemoteNode = StoredNode;
+
+export class RemoteNodes {
+  constructor(private readonly target: RemoteTarget) {}
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.target.url}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.target.token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
+      throw new RemoteError(`cannot reach ${this.target.url}: ${cause}`);
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new RemoteError(`${this.target.url} answered ${response.status} with something that is not JSON (is it a racklift appliance?)`);
+    }
+    if (!response.ok) {
+      const message = (parsed as { error?: { message?: string } }).error?.message ?? `HTTP ${response.status}`;
+      throw new RemoteError(message);
+    }
+    return parsed as T;
+  }
+
+  private static node(ref: string): string {
+    return `/nodes/${encodeURIComponent(ref)}`;
+  }
+
+  async list(filter: { state?: NodeState; role?: Role }): Promise<RemoteNode[]> {
+    const query = new URLSearchParams();
+    if (filter.state) query.set('state', filter.state);
+    if (filter.role) query.set('role', filter.role);
+    const qs = query.size > 0 ? `?${query}` : '';
+    const { nodes } = await this.request<{ nodes: (RemoteNode & { lastEventAt?: unknown; currentStage?: unknown })[] }>('GET', `/nodes${qs}`);
+    // The list adds two columns for the web form; the CLI prints what a local list prints.
+    return nodes.map(({ lastEventAt: _last, currentStage: _stage, ...node }) => node);
+  }
+
+  async show(ref: string, eventLimit: number): Promise<{ node: RemoteNode; events: EventRecord[] }> {
+    const node = await this.request<RemoteNode>('GET', RemoteNodes.node(ref));
+    const { events } = await this.request<{ events: EventRecord[] }>('GET', `${RemoteNodes.node(String(node.id))}/events?limit=${eventLimit}`);
+    return { node, events };
+  }
+
+  add(mac: string, settings: NodeSettings): Promise<RemoteNode> {
+    return this.request('POST', '/nodes', { mac, ...settings });
+  }
+
+  update(ref: string, settings: NodeSettings): Promise<RemoteNode> {
+    return this.request('PATCH', RemoteNodes.node(ref), settings);
+  }
+
+  assign(ref: string, settings: NodeSettings): Promise<RemoteNode> {
+    return this.request('POST', `${RemoteNodes.node(ref)}/assign`, settings);
+  }
+
+  reimage(ref: string): Promise<RemoteNode> {
+    return this.request('POST', `${RemoteNodes.node(ref)}/reimage`);
+  }
+
+  retry(ref: string): Promise<RemoteNode> {
+    return this.request('POST', `${RemoteNodes.node(ref)}/retry`);
+  }
+
+  forget(ref: string): Promise<RemoteNode> {
+    return this.request('DELETE', RemoteNodes.node(ref));
+  }
+}
