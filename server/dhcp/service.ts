@@ -24,7 +24,8 @@ const POOL_FULL_LOG_INTERVAL_MS = 10_000;
 
 function bindSocket(host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: 'udp4', reuseAddr: true });
+    // No SO_REUSEADDR: a second DHCP server on this host must make start-up fail, not share the broadcasts.
+    const socket = createSocket({ type: 'udp4', reuseAddr: false });
     socket.once('error', reject);
     socket.bind({ port, address: host }, () => {
       socket.off('error', reject);

@@ -96,7 +96,7 @@ JSON
 
 start_dnsmasq() {
   ip netns exec "$NS_S" dnsmasq --no-daemon --user=root --port=0 --interface="$IF_S" --no-resolv --no-hosts \
-    --dhcp-range=198.18.1.0,198.18.255.254,255.255.0.0,1h --dhcp-authoritative --dhcp-lease-max=70000 \
+    --dhcp-range=198.18.1.0,198.18.255.254,255.255.0.0,1h --dhcp-authoritative --dhcp-lease-max=70000 --no-ping \
     --dhcp-leasefile="$WORK/dnsmasq.leases" --pid-file="$WORK/dnsmasq.pid" --quiet-dhcp --log-facility=- > "$WORK/dnsmasq.log" 2>&1 &
   SERVER_PID=$!
   wait_port67 dnsmasq
@@ -126,13 +126,13 @@ ladder() {
   done
 }
 
-echo "dhcp bench: perfdhcp relay mode, $CLIENTS clients, ${STEP_SECONDS}s per step, pool 198.18.0.0/16"
+echo "dhcp bench: perfdhcp relay mode, $CLIENTS clients, ${STEP_SECONDS}s per step, pool 198.18.0.0/16; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 SERVERS=${SERVERS:-racklift dnsmasq kea}
 for name in $SERVERS; do
   "start_$name"
   case $name in
     dnsmasq) ladder dnsmasq 250 500 1000 2000 4000 ;;
-    *) ladder "$name" 1000 2000 4000 6000 8000 10000 ;;
+    *) ladder "$name" ${RATES:-1000 2000 4000 6000 8000 10000} ;;
   esac
   stop_server
 done
