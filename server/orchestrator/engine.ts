@@ -52,7 +52,7 @@ export class Engine {
     private readonly options: OrchestratorOptions = {},
   ) {
     this.renderer = new StageRenderer(manifest);
-    this.logs = new LogBuffer(ctx.store.stageRuns, options.logFlushMs ?? 250);
+    this.logs = new LogBuffer(ctx.store.stageRuns, options.logFlushMs ?? 250, 32 * 1024, (error) => ctx.log.error({ err: error }, 'stage log write failed'));
   }
 
   /** Re-evaluates soon (coalesced). */
@@ -93,10 +93,16 @@ export class Engine {
         if (on.length > 0) this.announce(node, `waiting for ${on.join(', ')}`);
       } else if (this.workers < this.ctx.config.orchestrator.concurrency) {
         const target = step.stage.runsOn === 'controller' ? controllerOf(nodes) : node;
-        if (!target || this.busy.has(target.id)) continue;
+        if (!target || this.busy.has(target.id) || (target.id !== node.id && !this.reachableTarget(target, now))) continue;
         this.track(this.runStage(node, target, step.stage));
       }
     }
+  }
+
+  /** A node another node's stage runs on (runsOn: controller) must be past its own SSH wait and not backing off. */
+  private reachableTarget(target: StoredNode, now: number): boolean {
+    const away = this.away.get(target.id);
+    return (target.state === 'bootstrapping' || target.state === 'ready') && !(away && away.nextAt > now);
   }
 
   async stop(): Promise<void> {
@@ -164,7 +170,12 @@ export class Engine {
 
   private refuseHostKey(node: StoredNode, error: HostKeyMismatchError): void {
     const name = node.hostname ?? node.mac;
-    this.event(node, error.expected.length === 0 ? `SSH refused: no host key was recorded for ${name} at install; re-image it` : `SSH refused: ${error.message}`, 'host-key-mismatch');
+    if (error.expected.length === 0) {
+      this.event(node, `SSH refused: no host key was recorded for ${name} at install, so it cannot be trusted`, 'host-key-mismatch');
+      this.transition(node, { kind: 'fail', phase: 'bootstrap', reason: `no SSH host key was recorded for ${name} by the install done callback; re-image the node` });
+      return;
+    }
+    this.event(node, `SSH refused: ${error.message}`, 'host-key-mismatch');
     this.transition(node, { kind: 'fail', phase: 'bootstrap', reason: `SSH host key of ${name} does not match the one recorded at install (got ${error.offered}); re-image the node, or correct its recorded key if it was replaced on purpose` });
   }
 

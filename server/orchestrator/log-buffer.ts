@@ -15,6 +15,7 @@ export class LogBuffer {
     private readonly stageRuns: StageRunStore,
     private readonly flushMs = 250,
     private readonly flushChars = 32 * 1024,
+    private readonly onError?: (error: Error) => void,
   ) {}
 
   append(runId: number, text: string): void {
@@ -25,7 +26,7 @@ export class LogBuffer {
     this.pendingChars += text.length;
     this.tails.set(runId, ((this.tails.get(runId) ?? '') + text).slice(-TAIL_CHARS));
     if (this.pendingChars >= this.flushChars) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.flushMs);
+    else this.timer ??= setTimeout(() => this.flushQuietly(), this.flushMs);
   }
 
   flush(): void {
@@ -36,6 +37,14 @@ export class LogBuffer {
     this.pending = new Map();
     this.pendingChars = 0;
     this.stageRuns.appendLogs(batch);
+  }
+
+  private flushQuietly(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      this.onError?.(error as Error);
+    }
   }
 
   /** The last `lines` lines of a run's output (this process's share), for a failure reason. */

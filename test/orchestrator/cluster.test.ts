@@ -23,9 +23,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(fixture: string, hosts: { name: string; roles: ('controller' | 'compute' | 'storage' | 'network')[] }[]) {
+async function setup(fixture: string, hosts: { name: string; roles: ('controller' | 'compute' | 'storage' | 'network')[] }[], overrides: Record<string, unknown> = {}) {
   const port = await freePort();
-  const harness: Harness = createHarness(fixture, port);
+  const harness: Harness = createHarness(fixture, port, overrides);
   cleanups.push(() => {
     harness.close();
     rmSync(harness.root, { recursive: true, force: true });
@@ -145,5 +145,36 @@ describe.skipIf(!haveSshd)('orchestrator over SSH', () => {
     expect(refusal?.message).toContain('SSH refused');
     expect(ctx.store.stageRuns.list(node.id, node.generation)).toHaveLength(0);
     expect(servers[0]!.hostPublicKey).not.toBe(readFileSync(`${otherKey}.pub`, 'utf8').trim());
+  });
+
+  it('with one worker, a node waiting on another node holds no worker', async () => {
+    // The compute node comes first (lower id) and waits for controller:api; the one worker serves the controller.
+    const { harness, nodes } = await setup('cluster', [
+      { name: 'cmp', roles: ['compute'] },
+      { name: 'ctl', roles: ['controller'] },
+    ], { 'orchestrator.concurrency': 1 });
+    await start(harness);
+    await waitFor('both nodes ready', () => nodes.every((node) => stateOf(harness, node.id) === 'ready'));
+    const all = nodes.flatMap((node) => harness.ctx.store.stageRuns.list(node.id, node.generation)).sort((a, b) => a.startedAt!.localeCompare(b.startedAt!));
+    // One worker: no two runs overlapped.
+    for (let i = 1; i < all.length; i += 1) expect(all[i]!.startedAt! >= all[i - 1]!.finishedAt!).toBe(true);
+    expect(all.map((r) => r.stage)).toHaveLength(6);
+  });
+
+  it('fails an installed node whose SSH never answers within the limit', async () => {
+    const harness = createHarness('cluster', await freePort());
+    cleanups.push(() => {
+      harness.close();
+      rmSync(harness.root, { recursive: true, force: true });
+    });
+    const node = installedNode(harness.ctx, 9, 'ghost', ['controller'], 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDc7zTMmGp4GDw6YJ1HCJDIDjnDOXlGMjTyeOqo1rVAh');
+    // Installed long ago (nothing listens on 127.0.0.9): the first refused attempt is past the 60 s limit.
+    harness.ctx.store.db.prepare('UPDATE nodes SET state_changed_at = ? WHERE id = ?').run(new Date(Date.now() - 120_000).toISOString(), node.id);
+    await start(harness);
+    const failed = await waitFor('the node to fail', () => {
+      const current = harness.ctx.store.nodes.get(node.id)!;
+      return current.state === 'failed' ? current : null;
+    });
+    expect(failed.failedReason).toMatch(/^SSH did not answer within 60 s after the install \(1 attempts; last: SSH to 127\.0\.0\.9:\d+: connect ECONNREFUSED/);
   });
 });

@@ -158,7 +158,7 @@ export interface Harness {
   close(): void;
 }
 
-export function createHarness(fixture: string, port: number, root = tempRoot()): Harness {
+export function createHarness(fixture: string, port: number, extra: Record<string, unknown> = {}, root = tempRoot()): Harness {
   const overrides = {
     dataDir: join(root, 'data'),
     bootstrapDir: join(FIXTURES, fixture),
@@ -166,6 +166,7 @@ export function createHarness(fixture: string, port: number, root = tempRoot()):
     'orchestrator.concurrency': 4,
     'watchdog.sshWaitSeconds': 60,
     'log.level': 'silent',
+    ...extra,
   };
   const config = loadConfig({ overrides, env: {} });
   const store = openStore(databasePath(config.dataDir));
