@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOrchestrator, type Orchestrator } from '../../server/orchestrator/service.ts';
 import type { StageOutput } from '../../server/orchestrator/live.ts';
+import { LOG_LIMIT } from '../../server/store/stage-runs.ts';
 import {
   FAST,
   FakeNodeSshd,
@@ -127,6 +128,22 @@ describe.skipIf(!haveSshd)('orchestrator over SSH', () => {
     await waitFor('the node to be ready after retry', () => stateOf(harness, node.id) === 'ready');
     // Verified stages were not run again; the failed one and the rest were.
     expect(runs()).toEqual(['base#1:succeeded', 'wobbly#1:failed', 'wobbly#2:succeeded', 'flaky#1:failed', 'flaky#2:succeeded', 'after#1:succeeded']);
+    // The log keeps its tail (LOG_LIMIT characters): the end of a long output, not its start.
+    const after = ctx.store.stageRuns.list(node.id, node.generation).find((r) => r.stage === 'after')!;
+    expect(after.log.length).toBe(LOG_LIMIT);
+    expect(after.log.endsWith('19999\n20000\n')).toBe(true);
+    expect(after.log).not.toContain('after\n');
+  });
+
+  it('fails a stage that runs past its time limit', async () => {
+    const { harness, nodes, ctx } = await setup('timeout', [{ name: 'slowpoke', roles: ['storage'] }]);
+    await start(harness);
+    const failed = await waitFor('the node to fail', () => {
+      const current = ctx.store.nodes.get(nodes[0]!.id)!;
+      return current.state === 'failed' ? current : null;
+    });
+    expect(failed.failedReason).toContain('stage sleepy failed on slowpoke after 1 attempt: script did not finish within 1 s');
+    expect(failed.failedReason).toContain('sleeping past the limit');
   });
 
   it('refuses a node whose SSH host key differs from the one recorded at install', async () => {
