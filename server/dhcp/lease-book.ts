@@ -207,17 +207,20 @@ export class LeaseBook {
 
   private writeBatch(): void {
     const batch: LeaseRecord[] = [];
+    const written: number[] = [];
     const updatedAt = this.now();
     for (const address of this.dirty) {
-      this.dirty.delete(address);
+      written.push(address);
       const lease = this.byAddress.get(address);
       if (lease) batch.push({ ...lease, address: formatIpv4(lease.address), updatedAt });
-      if (batch.length >= this.flushBatch) break;
+      if (written.length >= this.flushBatch) break;
     }
+    // Marked clean only once written: a failed write is retried on the next flush.
     if (batch.length > 0) this.store.upsertMany(batch);
+    for (const address of written) this.dirty.delete(address);
   }
 
-  /** Writes everything pending, synchronously (shutdown, tests). */
+  /** Writes everything pending, synchronously (shutdown, tests). Throws when the store refuses. */
   flush(): void {
     while (this.dirty.size > 0) this.writeBatch();
   }
@@ -225,7 +228,11 @@ export class LeaseBook {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.flush();
+    try {
+      this.flush();
+    } catch (error) {
+      this.options.onFlushError?.(error);
+    }
   }
 }
 

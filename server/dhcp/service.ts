@@ -50,11 +50,17 @@ export interface DhcpParts {
 export function buildDhcpEngine(ctx: AppContext, log: Logger, options: { now?: () => number; flushIntervalMs?: number } = {}): DhcpParts {
   const settings = dhcpSettings(ctx.config);
   const gateways = [settings.primary, ...settings.relayed].flatMap((served) => (served.gateway === null ? [] : [served.gateway]));
+  let flushErrorLoggedAt = 0;
   const leases = new LeaseBook(ctx.store.leases, {
     now: options.now,
     excluded: [settings.serverAddress, ...gateways],
     flushIntervalMs: options.flushIntervalMs ?? 250,
-    onFlushError: (error) => log.error({ err: error }, 'could not write DHCP leases; they stay in memory and are retried'),
+    onFlushError: (error) => {
+      const now = Date.now();
+      if (now - flushErrorLoggedAt < 10_000) return;
+      flushErrorLoggedAt = now;
+      log.error({ err: error }, 'could not write DHCP leases; they stay in memory and are retried');
+    },
   });
   const recorder = new BootRecorder(ctx.services.nodes, ctx.store.db, log, { now: options.now });
   const deps: HandlerDeps = {

@@ -256,3 +256,39 @@ describe('proxyDHCP handler', () => {
     expect(send({ type: MessageType.REQUEST, mac: KNOWN, ...PXE_BIOS, requestedAddress: '10.231.10.20' })).toMatchObject({ kind: 'drop', why: 'unsupported' });
   });
 });
+
+describe('engine edge cases', () => {
+  it('NAKs a relayed REQUEST to the relay with the broadcast flag set', () => {
+    setup();
+    const nak = reply({ type: MessageType.REQUEST, mac: UNKNOWN, ...PXE_BIOS, giaddr: '10.231.11.1', requestedAddress: '10.231.10.100' }, '10.231.11.1');
+    expect(nak.type).toBe(MessageType.NAK);
+    expect(nak.to).toEqual({ address: '10.231.11.1', port: 67 });
+    const result = send({ type: MessageType.REQUEST, mac: UNKNOWN, ...PXE_BIOS, giaddr: '10.231.11.1', requestedAddress: '10.231.10.100' }, '10.231.11.1');
+    expect(result.kind === 'send' && result.bytes.readUInt16BE(10) & 0x8000).toBe(0x8000);
+  });
+
+  it('records a booting MAC once per interval however often it asks', () => {
+    setup();
+    for (let i = 0; i < 5; i++) bind({ mac: UNKNOWN, ...PXE_BIOS });
+    parts.recorder.flush();
+    for (let i = 0; i < 5; i++) bind({ mac: UNKNOWN, ...PXE_BIOS, userClass: 'iPXE' });
+    parts.recorder.flush();
+    expect(ctx.services.nodes.findByMac(UNKNOWN)?.facts.userClass).toBeUndefined();
+    clock += 60_001;
+    bind({ mac: UNKNOWN, ...PXE_BIOS, userClass: 'iPXE' });
+    parts.recorder.flush();
+    expect(ctx.services.nodes.findByMac(UNKNOWN)?.facts.userClass).toBe('iPXE');
+    expect(ctx.store.db.prepare('SELECT COUNT(*) AS n FROM events WHERE mac = ?').get(UNKNOWN)).toEqual({ n: 1 });
+  });
+
+  it('turns a failing store into a counted handler error, never a throw', () => {
+    setup();
+    ctx.store.nodes.getByMac = () => {
+      throw new Error('database is locked');
+    };
+    const result = send({ type: MessageType.DISCOVER, mac: UNKNOWN, ...PXE_BIOS });
+    expect(result.kind).toBe('error');
+    expect(parts.engine.counters.handlerErrors).toBe(1);
+  });
+});
+
