@@ -47,13 +47,13 @@ export function yamlString(value: unknown): string {
 }
 
 /**
- * One kernel-command-line word as iPXE, pxelinux and GRUB parse it: no whitespace, no quotes, no `${` (iPXE
- * and GRUB expand it), no word starting with `#` (iPXE comment), no backslash.
+ * One kernel-command-line word as iPXE, pxelinux and GRUB parse it: no whitespace, no quotes, no `$` (iPXE
+ * and GRUB expand `${`), no word starting with `#` (iPXE comment), no backslash.
  */
 export function kernelArg(value: unknown): string {
   const s = text('kernel argument', value);
-  if (s === '' || /[\s"'\\`]/.test(s) || s.includes('${') || s.startsWith('#')) {
-    throw new UnsafeValueError('kernel argument', s, 'must be one word without quotes, backslash, ${ or a leading #');
+  if (s === '' || /[\s"'\\`$]/.test(s) || s.startsWith('#')) {
+    throw new UnsafeValueError('kernel argument', s, 'must be one word without quotes, backslash, backquote, $ or a leading #');
   }
   return s;
 }
@@ -65,11 +65,10 @@ export function kernelArgWords(line: string): string[] {
 
 /** Text shown by iPXE `echo` or a pxelinux MENU LABEL: printable, no expansion. */
 export function displayText(value: unknown): string {
+  // Printable ASCII without the characters iPXE, pxelinux or a shell could read as syntax (quotes, $, `, \, #, {}).
   return String(value ?? '')
     .replace(/[^\x20-\x7e]/g, '?')
-    .replace(/\$\{/g, '$ {')
-    .replace(/\\/g, '/')
-    .replace(/#/g, 'no.')
+    .replace(/["'`$\\#{}]/g, '?')
     .slice(0, 300);
 }
 

@@ -1,0 +1,137 @@
+// GET /boot/<file> over a real socket: lengths, single ranges, suffix and open ranges, 416, HEAD, streaming
+// of a larger file, and path traversal refused however it is spelled (raw requests: fetch would normalise `..`).
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttp } from '../../server/http/server.ts';
+import { makeFixture, type Fixture } from '../render/fixture.ts';
+
+let fixture: Fixture;
+let port: number;
+let close: () => Promise<void>;
+const big = randomBytes(6 * 1024 * 1024 + 123);
+const small = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz');
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+function raw(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  fixture = makeFixture();
+  const boot = fixture.ctx.config.bootDir;
+  writeFileSync(join(boot, 'small.bin'), small);
+  mkdirSync(join(boot, 'rocky-9', 'tree'), { recursive: true });
+  writeFileSync(join(boot, 'rocky-9', 'tree', '.treeinfo'), '[general]\n');
+  writeFileSync(join(fixture.dir, 'big.img'), big);
+  symlinkSync(join(fixture.dir, 'big.img'), join(boot, 'big.img'));
+  writeFileSync(join(fixture.dir, 'secret.txt'), 'outside boot/\n');
+  const http = await startHttp(fixture.ctx);
+  port = http.port;
+  close = http.close;
+});
+
+afterAll(async () => {
+  await close?.();
+  fixture?.cleanup();
+});
+
+describe('GET /boot/<file>', () => {
+  it('serves the whole file with its length and Accept-Ranges', async () => {
+    const res = await raw('/boot/small.bin');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-length']).toBe(String(small.length));
+    expect(res.headers['accept-ranges']).toBe('bytes');
+    expect(res.headers['content-type']).toBe('application/octet-stream');
+    expect(res.body.equals(small)).toBe(true);
+  });
+
+  it('streams a larger file (through a link, as setup.sh places them) intact', async () => {
+    const res = await raw('/boot/big.img');
+    expect(res.status).toBe(200);
+    expect(Number(res.headers['content-length'])).toBe(big.length);
+    expect(createHash('sha256').update(res.body).digest('hex')).toBe(createHash('sha256').update(big).digest('hex'));
+  });
+
+  it.each([
+    ['bytes=0-9', 0, 9],
+    ['bytes=10-', 10, small.length - 1],
+    ['bytes=-5', small.length - 5, small.length - 1],
+    ['bytes=30-1000', 30, small.length - 1],
+  ])('answers Range %s with 206 and the exact bytes', async (range, start, end) => {
+    const res = await raw('/boot/small.bin', { Range: range });
+    expect(res.status).toBe(206);
+    expect(res.headers['content-range']).toBe(`bytes ${start}-${end}/${small.length}`);
+    expect(res.headers['content-length']).toBe(String(end - start + 1));
+    expect(res.body.equals(small.subarray(start, end + 1))).toBe(true);
+  });
+
+  it('answers a range inside a large file', async () => {
+    const start = 5 * 1024 * 1024;
+    const res = await raw('/boot/big.img', { Range: `bytes=${start}-${start + 65535}` });
+    expect(res.status).toBe(206);
+    expect(res.body.equals(big.subarray(start, start + 65536))).toBe(true);
+  });
+
+  it('answers an unsatisfiable range with 416 and the size', async () => {
+    const res = await raw('/boot/small.bin', { Range: `bytes=${small.length + 10}-` });
+    expect(res.status).toBe(416);
+    expect(res.headers['content-range']).toBe(`bytes */${small.length}`);
+  });
+
+  it('answers several ranges with the whole file', async () => {
+    const res = await raw('/boot/small.bin', { Range: 'bytes=0-1,4-5' });
+    expect([200, 206]).toContain(res.status);
+    if (res.status === 200) expect(res.body.equals(small)).toBe(true);
+  });
+
+  it('answers HEAD with the length and no body', async () => {
+    const res = await raw('/boot/big.img', {}, 'HEAD');
+    expect(res.status).toBe(200);
+    expect(Number(res.headers['content-length'])).toBe(big.length);
+    expect(res.body.length).toBe(0);
+  });
+
+  it('serves dot files of install trees (.treeinfo)', async () => {
+    const res = await raw('/boot/rocky-9/tree/.treeinfo');
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe('[general]\n');
+  });
+
+  it('answers a missing file or a directory with 404', async () => {
+    expect((await raw('/boot/nothing-here.efi')).status).toBe(404);
+    expect((await raw('/boot/rocky-9')).status).toBe(404);
+    expect((await raw('/boot/rocky-9/')).status).toBe(404);
+  });
+
+  it.each([
+    '/boot/../secret.txt',
+    '/boot/%2e%2e/secret.txt',
+    '/boot/rocky-9/..%2f..%2fsecret.txt',
+    '/boot/rocky-9/%2e%2e/%2e%2e/secret.txt',
+    '/boot/..%5csecret.txt',
+    '/boot/.%2e/.%2e/etc/passwd',
+    '/boot//etc/passwd',
+    '/boot/%00',
+  ])('refuses %s', async (path) => {
+    const res = await raw(path);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.body.toString()).not.toContain('outside boot/');
+    expect(res.body.toString()).not.toContain('root:');
+  });
+});
