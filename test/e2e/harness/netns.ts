@@ -30,8 +30,38 @@ export interface LabNetwork {
   destroy(): void;
 }
 
+/**
+ * Namespaces of this harness (rl-e2e-<pid>) left behind by a run that was killed before its cleanup ran:
+ * removed, with what still runs in them, once their process is gone. Other prefixes are never touched.
+ */
+export function sweepAbandonedNamespaces(): void {
+  const names = run('ip', ['netns', 'list']).split('\n').map((line) => line.split(' ')[0] ?? '');
+  for (const name of names) {
+    const pid = /^rl-e2e-(\d+)$/.exec(name)?.[1];
+    if (!pid || pid === String(process.pid) || processAlive(Number(pid))) continue;
+    for (const inside of run('ip', ['netns', 'pids', name]).split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(inside), 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    runQuiet('ip', ['netns', 'del', name]);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
   const name = options.name ?? `rl-e2e-${process.pid}`;
+  sweepAbandonedNamespaces();
   const address = options.address ?? '10.231.50.1';
   const ipv6Prefix = options.ipv6Prefix ?? 'fd00:231:50::';
   const bridge = 'rlbr0';

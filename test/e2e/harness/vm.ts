@@ -21,7 +21,7 @@ export interface VmOptions {
   label: string;
   memoryMiB?: number;
   nic?: 'e1000' | 'virtio-net-pci';
-  /** A disk image (qcow2) to attach; without one the VM has no disk. */
+  /** A disk image to attach (raw, or qcow2 by its extension); without one the VM has no disk. */
   disk?: string;
   accel?: 'tcg' | 'kvm';
   /** Boot order: network first (n), or disk first with network as fallback (cn). */
@@ -49,6 +49,7 @@ export interface Vm {
 // iPXE and OVMF draw with ANSI escapes and carriage returns; strip them so tests match plain text.
 export function plainConsole(raw: string): string {
   return raw
+    .replace(/ ?\d{1,3}%\x08+ *\x08+/g, '')
     .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
     .replace(/\x1b[()][A-Za-z0-9]/g, '')
     .replace(/\r+\n/g, '\n')
@@ -71,7 +72,7 @@ export function qemuArgs(options: VmOptions, serialPath: string): string[] {
     // port as a little-endian integer, so the fw_cfg item is a 2-byte file, not a string.
     args.push('-fw_cfg', `name=etc/sercon-port,file=${serconPortFile(options.workDir)}`, '-device', `${nic},netdev=n0,mac=${options.mac}`);
   }
-  if (options.disk) args.push('-drive', `file=${options.disk},if=virtio,format=qcow2,cache=unsafe`);
+  if (options.disk) args.push('-drive', `file=${options.disk},if=virtio,format=${options.disk.endsWith('.qcow2') ? 'qcow2' : 'raw'},cache=unsafe`);
   args.push('-boot', `order=${options.bootOrder ?? 'n'},strict=off`);
   return args;
 }
