@@ -112,10 +112,21 @@ export function addMessage(reply: DhcpReply, message: string): void {
   reply.options.push([Option.MESSAGE, text(message.slice(0, 255))]);
 }
 
+const addressTexts = new Map<number, string>();
+/** Relay and client addresses repeat: their text form is kept (bounded) rather than rebuilt per reply. */
+export function addressText(address: number): string {
+  let value = addressTexts.get(address);
+  if (value === undefined) {
+    if (addressTexts.size > 4096) addressTexts.clear();
+    addressTexts.set(address, (value = formatIpv4(address)));
+  }
+  return value;
+}
+
 /** RFC 2131 4.1: to the relay; to a configured client (ciaddr); else broadcast, as UEFI ignores anything else. */
 export function destinationOf(request: ClientRequest, type: number): Destination {
   const m = request.message;
-  if (m.giaddr !== 0) return { address: formatIpv4(m.giaddr), port: 67 };
-  if (m.ciaddr !== 0 && type !== MessageType.NAK) return { address: formatIpv4(m.ciaddr), port: 68 };
+  if (m.giaddr !== 0) return { address: addressText(m.giaddr), port: 67 };
+  if (m.ciaddr !== 0 && type !== MessageType.NAK) return { address: addressText(m.ciaddr), port: 68 };
   return { address: LIMITED_BROADCAST, port: 68 };
 }

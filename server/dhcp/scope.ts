@@ -16,7 +16,7 @@ export type Scope = { ok: true; subnet: ServedSubnet } | { ok: false; reason: st
  */
 export function scopeOf(request: ClientRequest, sourceAddress: string, settings: DhcpSettings): Scope {
   const giaddr = request.message.giaddr;
-  const all = [settings.primary, ...settings.relayed];
+  const all = settings.served;
   if (giaddr !== 0) {
     const subnet = all.find((served) => inSubnet(giaddr, served.subnet));
     return subnet ? { ok: true, subnet } : { ok: false, reason: `relay ${formatIpv4(giaddr)} is not in a served subnet` };

@@ -3,13 +3,13 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { AppContext, RunningService } from '../context.ts';
 import type { Logger } from '../log.ts';
-import { formatIpv4 } from '../domain/ipv4.ts';
 import { BootRecorder } from './boot-records.ts';
 import { DhcpEngine, type DhcpCounters, type Door, type EngineResult } from './engine.ts';
 import type { HandlerDeps } from './handler.ts';
 import { LeaseBook } from './lease-book.ts';
 import { checkInterface, ensureBroadcastRoute } from './network.ts';
 import { userClassForPlan } from './request.ts';
+import { addressText } from './reply.ts';
 import { dhcpSettings } from './settings.ts';
 
 export interface DhcpService extends RunningService {
@@ -74,7 +74,7 @@ export function buildDhcpEngine(ctx: AppContext, log: Logger, options: { now?: (
         archCode: request.archCode ?? undefined,
         vendorClass: request.vendorClass ?? undefined,
         userClass: userClassForPlan(request),
-        relayAddress: request.message.giaddr !== 0 ? formatIpv4(request.message.giaddr) : undefined,
+        relayAddress: request.message.giaddr !== 0 ? addressText(request.message.giaddr) : undefined,
       }),
   };
   return { engine: new DhcpEngine(deps), leases, recorder };

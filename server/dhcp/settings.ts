@@ -13,6 +13,8 @@ export interface DhcpSettings {
   /** The directly attached provisioning subnet (first), then the relayed ones. */
   primary: ServedSubnet;
   relayed: ServedSubnet[];
+  /** primary then relayed, in one list. */
+  served: ServedSubnet[];
   domain: string;
   ntp: number[];
   leaseSeconds: number;
@@ -31,6 +33,7 @@ export function dhcpSettings(config: Config): DhcpSettings {
     serverAddressText: p.address,
     primary: plan.subnets[0]!,
     relayed: plan.subnets.slice(1),
+    served: plan.subnets,
     domain: p.domain,
     ntp: p.ntp.map(parseIpv4),
     leaseSeconds: p.leaseSeconds,
