@@ -113,18 +113,40 @@ export type NextStep =
   /** Nothing can run, and at least one stage waits for a role no node holds. */
   | { kind: 'blocked'; stage: string; missingRoles: Role[] };
 
-/** Which nodes hold a role, and whether every one of them has verified a stage. */
-function remoteMet(requirement: Extract<Requirement, { kind: 'remote' }>, cluster: readonly GraphNode[]): 'met' | 'pending' | 'no-node' {
-  const holders = cluster.filter((node) => node.roles.includes(requirement.role));
-  if (holders.length === 0) return 'no-node';
-  return holders.every((node) => node.verified.has(requirement.stage)) ? 'met' : 'pending';
+/** The cluster as the scheduler sees it in one pass, with the per-role answers memoized (one pass, many nodes). */
+export class ClusterView {
+  private readonly memo = new Map<string, 'met' | 'pending' | 'no-node'>();
+  private readonly holders = new Map<Role, GraphNode[]>();
+
+  constructor(nodes: readonly GraphNode[]) {
+    for (const node of nodes) {
+      for (const role of node.roles) this.holders.set(role, [...(this.holders.get(role) ?? []), node]);
+    }
+  }
+
+  holds(role: Role): boolean {
+    return (this.holders.get(role)?.length ?? 0) > 0;
+  }
+
+  /** Met when every node holding the role has verified the stage; `no-node` when none holds it. */
+  remote(requirement: Extract<Requirement, { kind: 'remote' }>): 'met' | 'pending' | 'no-node' {
+    const key = formatRequirement(requirement);
+    let answer = this.memo.get(key);
+    if (!answer) {
+      const holders = this.holders.get(requirement.role) ?? [];
+      answer = holders.length === 0 ? 'no-node' : holders.every((node) => node.verified.has(requirement.stage)) ? 'met' : 'pending';
+      this.memo.set(key, answer);
+    }
+    return answer;
+  }
 }
 
 /**
  * The next stage of `node`: the first of its stages, in manifest order, that is not verified and whose
- * requirements are all met. `cluster` holds every node with a role (including `node`).
+ * requirements are all met. `nodes` holds every node with a role (including `node`).
  */
-export function nextStep(stages: readonly StageDefinition[], node: GraphNode, cluster: readonly GraphNode[]): NextStep {
+export function nextStep(stages: readonly StageDefinition[], node: GraphNode, nodes: readonly GraphNode[] | ClusterView): NextStep {
+  const cluster = nodes instanceof ClusterView ? nodes : new ClusterView(nodes);
   const pending = stagesFor(stages, node.roles).filter((stage) => !node.verified.has(stage.id));
   if (pending.length === 0) return { kind: 'complete' };
   const waiting: { stage: string; on: string[] }[] = [];
@@ -132,13 +154,13 @@ export function nextStep(stages: readonly StageDefinition[], node: GraphNode, cl
   for (const stage of pending) {
     const on: string[] = [];
     const missingRoles: Role[] = [];
-    if (stage.runsOn === 'controller' && !cluster.some((other) => other.roles.includes('controller'))) missingRoles.push('controller');
+    if (stage.runsOn === 'controller' && !cluster.holds('controller')) missingRoles.push('controller');
     for (const requirement of allRequirements(stage)) {
       if (requirement.kind === 'local') {
         if (!node.verified.has(requirement.stage)) on.push(requirement.stage);
         continue;
       }
-      const met = remoteMet(requirement, cluster);
+      const met = cluster.remote(requirement);
       if (met === 'no-node') missingRoles.push(requirement.role);
       if (met !== 'met') on.push(formatRequirement(requirement));
     }

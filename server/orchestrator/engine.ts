@@ -3,7 +3,7 @@
 // for another node's stage holds no worker: waiting is a re-evaluation on the next tick, not a blocked task.
 import type { AppContext } from '../context.ts';
 import { IllegalTransitionError, type LifecycleEvent } from '../domain/lifecycle.ts';
-import { formatRequirement, nextStep, type GraphNode, type StageDefinition } from '../domain/stage-graph.ts';
+import { ClusterView, formatRequirement, nextStep, type GraphNode, type StageDefinition } from '../domain/stage-graph.ts';
 import { StaleStateError, type StoredNode } from '../store/nodes.ts';
 import { buildStageContext, controllerOf } from './context.ts';
 import { emitStageOutput } from './live.ts';
@@ -24,6 +24,8 @@ export interface OrchestratorOptions {
   stageRoot?: (target: StoredNode) => string;
   sshReadyTimeoutMs?: number;
   logFlushMs?: number;
+  /** Delay that gathers a burst of kicks into one pass (ms). */
+  kickDelayMs?: number;
 }
 
 interface Unreachable {
@@ -40,6 +42,7 @@ export class Engine {
   private readonly away = new Map<number, Unreachable>();
   private readonly probing = new Set<number>();
   private readonly announced = new Map<number, string>();
+  private readonly verified = new Map<number, { generation: number; stages: Set<string> }>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly sessions = new Set<SshSession>();
   private workers = 0;
@@ -55,18 +58,30 @@ export class Engine {
     this.logs = new LogBuffer(ctx.store.stageRuns, options.logFlushMs ?? 250, 32 * 1024, (error) => ctx.log.error({ err: error }, 'stage log write failed'));
   }
 
-  /** Re-evaluates soon (coalesced). */
+  /** Re-evaluates soon; a burst of kicks (many stages finishing) is one pass. */
   kick(): void {
     if (this.tickQueued || this.stopping) return;
     this.tickQueued = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.tickQueued = false;
       try {
         this.tick();
       } catch (error) {
         this.ctx.log.error({ err: error }, 'orchestrator tick failed');
       }
-    });
+    }, this.options.kickDelayMs ?? 250);
+  }
+
+  /**
+   * Verified stages per node, kept in memory: this process is the only one that marks a stage verified, so the
+   * store is read once per node and install generation, not on every pass.
+   */
+  private verifiedOf(node: StoredNode): Set<string> {
+    const cached = this.verified.get(node.id);
+    if (cached && cached.generation === node.generation) return cached.stages;
+    const stages = this.ctx.store.stageRuns.verifiedStages(node.id, node.generation);
+    this.verified.set(node.id, { generation: node.generation, stages });
+    return stages;
   }
 
   /** One pass over the nodes that need the orchestrator. */
@@ -74,18 +89,20 @@ export class Engine {
     if (this.stopping) return;
     const nodes = this.ctx.store.nodes.list();
     for (const node of nodes) if (node.state === 'installed') this.probe(node);
-    const verified = this.ctx.store.stageRuns.verifiedByNode();
     const graph: GraphNode[] = nodes
       .filter((node) => node.roles.length > 0)
-      .map((node) => ({ id: node.id, roles: node.roles, verified: verified.get(node.id) ?? new Set() }));
+      .map((node) => ({ id: node.id, roles: node.roles, verified: this.verifiedOf(node) }));
+    const graphById = new Map(graph.map((g) => [g.id, g]));
+    const view = new ClusterView(graph);
     const now = Date.now();
     for (const node of nodes) {
       if (node.state !== 'bootstrapping' || this.busy.has(node.id)) continue;
       const away = this.away.get(node.id);
       if (away && away.nextAt > now) continue;
-      const step = nextStep(this.manifest.stages, graph.find((g) => g.id === node.id) ?? { id: node.id, roles: [], verified: new Set() }, graph);
+      const self = graphById.get(node.id) ?? { id: node.id, roles: [], verified: new Set<string>() };
+      const step = nextStep(this.manifest.stages, self, view);
       if (step.kind === 'complete') {
-        this.transition(node, { kind: 'bootstrap-complete' }, `bootstrap complete: ${graph.find((g) => g.id === node.id)?.verified.size ?? 0} stages verified`);
+        this.transition(node, { kind: 'bootstrap-complete' }, `bootstrap complete: ${self.verified.size} stages verified`);
       } else if (step.kind === 'blocked') {
         this.announce(node, `stage ${step.stage} is blocked: no node holds the role ${step.missingRoles.join(', ')}; assign one`);
       } else if (step.kind === 'wait') {
@@ -294,6 +311,8 @@ export class Engine {
         stageRuns.replaceOutputs(owner.id, stage.id, outcome.published);
         stageRuns.complete(run.id, 'succeeded', 0);
       })();
+      const cached = this.verified.get(owner.id);
+      if (cached && cached.generation === owner.generation) cached.stages.add(stage.id);
       this.event(owner, `stage ${stage.id} verified ${where} in ${seconds.toFixed(1)} s${outcome.published.length ? ` (published ${outcome.published.length} files)` : ''}`);
       return;
     }

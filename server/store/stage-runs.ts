@@ -150,6 +150,9 @@ export class StageRunStore {
         "SELECT COUNT(*) AS n FROM stage_runs WHERE node_id = ? AND generation = ? AND stage = ? AND status = 'failed' AND started_at >= ?",
       ),
       clearOutputs: this.db.prepare<[number, string]>('DELETE FROM stage_outputs WHERE node_id = ? AND stage = ?'),
+      verifiedOf: this.db.prepare<[number, number], { stage: string }>(
+        "SELECT DISTINCT stage FROM stage_runs WHERE node_id = ? AND generation = ? AND status = 'succeeded'",
+      ),
     };
   }
 
@@ -176,6 +179,11 @@ export class StageRunStore {
       result.set(row.node_id, stages);
     }
     return result;
+  }
+
+  /** Stages one node has verified in one install generation. */
+  verifiedStages(nodeId: number, generation: number): Set<string> {
+    return new Set(this.orchestrator.verifiedOf.all(nodeId, generation).map((row) => row.stage));
   }
 
   /** Failed attempts of a stage that started at or after `sinceIso` (the node's entry into bootstrapping). */

@@ -187,4 +187,4 @@ export function installedNode(ctx: AppContext, index: number, hostname: string, 
 export const stageRootFor = (root: string) => (target: StoredNode) => join(root, 'nodes', target.hostname ?? `node-${target.id}`, 'stages');
 export const workDirOf = (root: string, hostname: string) => join(root, 'nodes', hostname, 'work');
 
-export const FAST = { pollMs: 200, backoffInitialMs: 100, backoffMaxMs: 500, logFlushMs: 50 };
+export const FAST = { pollMs: 200, backoffInitialMs: 100, backoffMaxMs: 500, logFlushMs: 50, kickDelayMs: 20 };
