@@ -20,6 +20,9 @@ export interface IpmiSimOptions {
   startcmd?: string;
   /** TCP port of the VM serial interface in startcmd mode (qemu's ipmi-bmc-extern connects there). */
   vmPort?: number;
+  /** Run inside this network namespace (its own loopback); `port` must then be given. */
+  namespace?: string;
+  port?: number;
 }
 
 export interface IpmiSim {
@@ -72,8 +75,10 @@ export async function startIpmiSim(options: IpmiSimOptions = {}): Promise<IpmiSi
   const username = options.username ?? 'admin';
   const password = options.password ?? 'rl-s3cret';
   const dir = mkdtempSync(join(tmpdir(), 'rl-power-ipmisim-'));
-  const port = await freeUdpPort();
+  const port = options.port ?? (await freeUdpPort());
   const vmPort = options.startcmd ? (options.vmPort ?? (await freeTcpPort())) : null;
+  const inNamespace = (command: string, args: string[]): [string, string[]] =>
+    options.namespace ? ['ip', ['netns', 'exec', options.namespace, command, ...args]] : [command, args];
   const machine = options.startcmd
     ? [`  serial 15 127.0.0.1 ${vmPort} codec VM`, `  startcmd "${options.startcmd.replace(/"/g, '\\"')}"`, '  startnow false', '  poweroff_wait 2', '  kill_wait 2']
     : [`  chassis_control "${join(dir, 'chassis.sh')}"`];
@@ -97,10 +102,8 @@ export async function startIpmiSim(options: IpmiSimOptions = {}): Promise<IpmiSi
   chmodSync(join(dir, 'chassis.sh'), 0o755);
   mkdirSync(join(dir, 'state'));
 
-  const child: ChildProcess = spawn('ipmi_sim', ['-c', join(dir, 'lan.conf'), '-f', join(dir, 'emu.cmd'), '-s', join(dir, 'state'), '-n'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const [command, args] = inNamespace('ipmi_sim', ['-c', join(dir, 'lan.conf'), '-f', join(dir, 'emu.cmd'), '-s', join(dir, 'state'), '-n']);
+  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -126,7 +129,7 @@ export async function startIpmiSim(options: IpmiSimOptions = {}): Promise<IpmiSi
     rmSync(dir, { recursive: true, force: true });
   };
 
-  await waitUntilAnswers(port, username, password, () => output, child);
+  await waitUntilAnswers(port, username, password, () => output, child, inNamespace);
   const readChassis = (name: string) => {
     const file = join(dir, 'chassis', name);
     return existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
@@ -143,10 +146,18 @@ export async function startIpmiSim(options: IpmiSimOptions = {}): Promise<IpmiSi
   };
 }
 
-async function waitUntilAnswers(port: number, username: string, password: string, output: () => string, child: ChildProcess): Promise<void> {
+async function waitUntilAnswers(
+  port: number,
+  username: string,
+  password: string,
+  output: () => string,
+  child: ChildProcess,
+  inNamespace: (command: string, args: string[]) => [string, string[]],
+): Promise<void> {
+  const [command, args] = inNamespace('ipmitool', ['-I', 'lanplus', '-C', '3', '-H', '127.0.0.1', '-p', String(port), '-U', username, '-E', '-N', '1', '-R', '1', 'mc', 'info']);
   for (let attempt = 0; attempt < 50; attempt += 1) {
     if (child.exitCode !== null) throw new Error(`ipmi_sim exited: ${output()}`);
-    const probe = spawnSync('ipmitool', ['-I', 'lanplus', '-C', '3', '-H', '127.0.0.1', '-p', String(port), '-U', username, '-E', '-N', '1', '-R', '1', 'mc', 'info'], {
+    const probe = spawnSync(command, args, {
       env: { PATH: process.env.PATH, IPMI_PASSWORD: password },
       encoding: 'utf8',
     });
