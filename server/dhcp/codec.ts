@@ -22,6 +22,9 @@ export interface DhcpMessage {
   options: Map<number, Buffer>;
 }
 
+/** Larger than any DHCP client sends, even over jumbo frames. */
+export const MAX_DATAGRAM = 9216;
+
 export type DecodeResult = { ok: true; message: DhcpMessage } | { ok: false; reason: string };
 
 /** Reads a NUL-terminated ASCII field. */
@@ -34,33 +37,38 @@ function fieldText(buffer: Buffer, start: number, length: number): string {
 
 export function decodeMessage(buffer: Buffer): DecodeResult {
   if (buffer.length < HEADER_LENGTH) return { ok: false, reason: `truncated: ${buffer.length} bytes` };
+  if (buffer.length > MAX_DATAGRAM) return { ok: false, reason: `oversized: ${buffer.length} bytes` };
   if (buffer.readUInt32BE(236) !== MAGIC_COOKIE) return { ok: false, reason: 'bad magic cookie' };
   const hlen = buffer[2]!;
   if (hlen > 16) return { ok: false, reason: `hardware address length ${hlen}` };
   const options = new Map<number, Buffer>();
+  let repeated: Map<number, Buffer[]> | undefined;
   let offset = HEADER_LENGTH;
-  let ended = false;
   while (offset < buffer.length) {
     const code = buffer[offset]!;
     if (code === Option.PAD) {
       offset++;
       continue;
     }
-    if (code === Option.END) {
-      ended = true;
-      break;
-    }
+    if (code === Option.END) break;
     if (offset + 1 >= buffer.length) return { ok: false, reason: `option ${code} has no length` };
     const length = buffer[offset + 1]!;
     const start = offset + 2;
     if (start + length > buffer.length) return { ok: false, reason: `option ${code} overruns the datagram` };
     const value = buffer.subarray(start, start + length);
     const previous = options.get(code);
-    options.set(code, previous ? Buffer.concat([previous, value]) : value);
+    if (!previous) options.set(code, value);
+    else {
+      repeated ??= new Map<number, Buffer[]>();
+      const parts = repeated.get(code);
+      if (parts) parts.push(value);
+      else repeated.set(code, [previous, value]);
+    }
     offset = start + length;
   }
-  // A missing END is tolerated when the options filled the datagram exactly (some ROMs omit it).
-  void ended;
+  // Joined once at the end: joining per repeat would be quadratic in a hostile datagram.
+  if (repeated) for (const [code, parts] of repeated) options.set(code, Buffer.concat(parts));
+  // A missing END is tolerated when the options fill the datagram exactly (some ROMs omit it).
   return {
     ok: true,
     message: {

@@ -28,10 +28,18 @@ describe('decodeMessage', () => {
     ['option overrunning the datagram', Buffer.concat([good.subarray(0, 240), Buffer.of(53, 1, 1, 60, 200, 65, 66)]), /overruns/],
     ['option with no length byte', Buffer.concat([good.subarray(0, 240), Buffer.of(53, 1, 1, 60)]), /no length/],
     ['hardware address longer than 16', corrupt(good, (b) => ((b[2] = 17), b)), /hardware address length/],
+    ['datagram larger than any client sends', Buffer.concat([good, Buffer.alloc(9000)]), /oversized/],
   ])('drops a %s', (_name, bytes, reason) => {
     const decoded = decodeMessage(bytes);
     expect(decoded.ok).toBe(false);
     if (!decoded.ok) expect(decoded.reason).toMatch(reason);
+  });
+
+  it('joins thousands of repeats of one option in linear time', () => {
+    const repeats = Buffer.alloc(2900 * 3);
+    for (let i = 0; i < 2900; i++) repeats.set([12, 1, 97], i * 3);
+    const decoded = decodeMessage(Buffer.concat([good.subarray(0, 240), Buffer.of(53, 1, 1), repeats, Buffer.of(255)]));
+    expect(decoded.ok && decoded.message.options.get(Option.HOSTNAME)?.length).toBe(2900);
   });
 
   it('concatenates a repeated option (RFC 3396) and tolerates a missing END', () => {
