@@ -64,6 +64,8 @@ export class Transfer {
   private sampleBlock = -1;
   private sampleSentAt = 0;
   private timer: NodeJS.Timeout | null = null;
+  private timerDelayMs = 0;
+  private readonly onTimeoutBound = () => this.onTimeout();
   private ended = false;
   readonly startedAt = now();
 
@@ -223,11 +225,9 @@ export class Transfer {
     this.pump();
   }
 
-  /** Progress: the retry count starts over and the timer is re-armed by the next send. */
+  /** Progress: the retry count starts over; the timer is re-armed by the next send. */
   private progressed(): void {
     this.timeouts = 0;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
   }
 
   private sampleRtt(sampleMs: number): void {
@@ -242,8 +242,14 @@ export class Transfer {
   }
 
   private armTimer(): void {
+    // Lockstep re-arms once per block: refresh the timer in place unless the timeout changed.
+    if (this.timer && this.timerDelayMs === this.rtoMs) {
+      this.timer.refresh();
+      return;
+    }
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.onTimeout(), this.rtoMs);
+    this.timerDelayMs = this.rtoMs;
+    this.timer = setTimeout(this.onTimeoutBound, this.rtoMs);
   }
 
   private send(packet: Buffer): void {
