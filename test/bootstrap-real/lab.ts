@@ -165,6 +165,7 @@ export class Lab {
       tryRun('ip', ['link', 'del', this.bridge]);
       this.netUp = false;
     }
+    if (!keepTrees) rmSync(this.workDir, { recursive: true, force: true });
     if (this.forwardingWas !== null && existsSync('/proc/sys/net/ipv4/ip_forward')) {
       writeFileSync('/proc/sys/net/ipv4/ip_forward', this.forwardingWas);
       this.forwardingWas = null;

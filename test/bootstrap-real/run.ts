@@ -30,8 +30,23 @@ export function syncBootstrap(into: string): string[] {
   return [...kept.keys()];
 }
 
+/** Lines by which a stage says it changed something; a second run must print none of them. */
+const CHANGE = /racklift: (wrote|updated|restarted|installing|installed|created|uploaded|rebalanced|preseeded|removed|volume group|XFS made)/;
+let rerunChanges: string[] | null = null;
+
 function log(line: string): void {
+  if (rerunChanges && CHANGE.test(line)) rerunChanges.push(line);
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+}
+
+/** A new install generation of a node that is still installed: every stage runs again from the first. */
+function runAgain(appliance: LabAppliance, id: number, hostKey: string): void {
+  const { services, store } = appliance.ctx;
+  let again = services.nodes.reimage(id, 'lab');
+  again = store.nodes.update(again.id, { sshHostKey: hostKey });
+  again = services.nodes.apply(again, { kind: 'install-started' }, 'installer');
+  services.nodes.apply(again, { kind: 'install-done' }, 'installer');
+  appliance.orchestrator.kick();
 }
 
 async function main(): Promise<number> {
@@ -110,15 +125,22 @@ async function main(): Promise<number> {
       stages.splice(0, stages.length, ...syncBootstrap(bootstrapDir));
       log(`stages now: ${stages.join(' ')}`);
       appliance = await restart(appliance!, dataDir, bootstrapDir, cluster);
-      const { services } = appliance.ctx;
-      let again = services.nodes.reimage(ctlNode.id, 'lab');
-      again = appliance.ctx.store.nodes.update(again.id, { sshHostKey: ctl.hostKey });
-      again = services.nodes.apply(again, { kind: 'install-started' }, 'installer');
-      services.nodes.apply(again, { kind: 'install-done' }, 'installer');
-      appliance.orchestrator.kick();
+      runAgain(appliance, ctlNode.id, ctl.hostKey);
       await waitForNode(() => appliance!, ctlNode.id, 3 * 3600, onFailed);
     }
     mark('controller: common + controller stages (orchestrator over SSH)', t);
+    if (!args.has('--no-rerun')) {
+      // Idempotency: the same stages once more on the bootstrapped controller must change nothing.
+      t = Date.now();
+      rerunChanges = [];
+      runAgain(appliance, ctlNode.id, ctl.hostKey);
+      await waitForNode(() => appliance!, ctlNode.id, 3600, onFailed);
+      mark('controller: second run of every stage (idempotency)', t);
+      const changes = rerunChanges;
+      rerunChanges = null;
+      log(`second run: ${changes.length} changes${changes.length ? `:\n  ${changes.join('\n  ')}` : ''}`);
+      if (changes.length) throw new Error(`the second run changed things: ${changes.join('; ')}`);
+    }
     for (const check of ['openstack token issue -f value -c expires', 'openstack service list -f value -c Type', 'openstack image list -f value -c Name']) {
       log(`ctl1$ ${check}\n${lab.exec(ctl, check).trim()}`);
     }
