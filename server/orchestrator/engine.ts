@@ -95,6 +95,7 @@ export class Engine {
     const graphById = new Map(graph.map((g) => [g.id, g]));
     const view = new ClusterView(graph);
     const now = Date.now();
+    const runnable: { node: StoredNode; stage: StageDefinition }[] = [];
     for (const node of nodes) {
       if (node.state !== 'bootstrapping' || this.busy.has(node.id)) continue;
       const away = this.away.get(node.id);
@@ -108,11 +109,18 @@ export class Engine {
       } else if (step.kind === 'wait') {
         const on = [...new Set(step.waiting.flatMap((w) => w.on).filter((r) => r.includes(':')))];
         if (on.length > 0) this.announce(node, `waiting for ${on.join(', ')}`);
-      } else if (this.workers < this.ctx.config.orchestrator.concurrency) {
-        const target = step.stage.runsOn === 'controller' ? controllerOf(nodes) : node;
-        if (!target || this.busy.has(target.id) || (target.id !== node.id && !this.reachableTarget(target, now))) continue;
-        this.track(this.runStage(node, target, step.stage));
+      } else {
+        runnable.push({ node, stage: step.stage });
       }
+    }
+    // A stage that runs on the controller for another node goes first: otherwise the controller's own stages
+    // would keep it busy and the other node would wait for all of them.
+    runnable.sort((a, b) => Number(b.stage.runsOn === 'controller') - Number(a.stage.runsOn === 'controller'));
+    for (const { node, stage } of runnable) {
+      if (this.workers >= this.ctx.config.orchestrator.concurrency) break;
+      const target = stage.runsOn === 'controller' ? controllerOf(nodes) : node;
+      if (!target || this.busy.has(node.id) || this.busy.has(target.id) || (target.id !== node.id && !this.reachableTarget(target, now))) continue;
+      this.track(this.runStage(node, target, stage));
     }
   }
 
