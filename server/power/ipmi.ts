@@ -70,7 +70,7 @@ export class IpmiDriver implements PowerDriver {
 
   private async ipmitool(command: string[], signal: AbortSignal): Promise<string> {
     const remembered = workingSuite.get(this.target);
-    const suites = remembered ? [remembered] : CIPHER_SUITES;
+    const suites = remembered ? [remembered, ...CIPHER_SUITES.filter((suite) => suite !== remembered)] : CIPHER_SUITES;
     let last: PowerError | null = null;
     for (const suite of suites) {
       const result = await this.run(suite, command, signal);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PowerError } from '../../server/power/driver.ts';
 import { IpmiDriver } from '../../server/power/ipmi.ts';
+import { withDeadline } from '../../server/power/limit.ts';
 import { freeUdpPort, haveIpmiSim, startIpmiSim, type IpmiSim } from './ipmi-sim.ts';
 
 if (!haveIpmiSim) console.warn('test/power/ipmi: skipped, ipmi_sim or ipmitool missing (Debian packages openipmi, ipmitool)');
@@ -134,6 +135,18 @@ describe('IPMI driver command line', () => {
     expect(argv).not.toContain('-P');
     expect(argv.slice(0, 8)).toEqual(['-I', 'lanplus', '-H', 'bmc-7.example', '-p', '6230', '-U', 'ops']);
     expect(readFileSync(join(dir, 'env-password'), 'utf8')).toBe('pa ss"word$1');
+  });
+
+  it('kills an ipmitool that outlives the deadline', async () => {
+    writeFileSync(join(dir, 'slow-ipmitool'), `#!/bin/sh\necho $$ > "${dir}/slow-pid"\nexec sleep 30\n`);
+    chmodSync(join(dir, 'slow-ipmitool'), 0o755);
+    const driver = new IpmiDriver({ driver: 'ipmi', address: '127.0.0.1', username: 'u', password: 'p' }, { binary: join(dir, 'slow-ipmitool') });
+    const error = await withDeadline(500, 'BMC 127.0.0.1:623 power status', (deadline) => driver.status(deadline)).catch((e: unknown) => e);
+    expect((error as PowerError).failure).toBe('timeout');
+    expect((error as PowerError).message).toMatch(/no answer within 0.5 s/);
+    const pid = Number(readFileSync(join(dir, 'slow-pid'), 'utf8'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(() => process.kill(pid, 0)).toThrow();
   });
 
   it('says so when ipmitool is missing', async () => {
