@@ -146,6 +146,17 @@ describe.skipIf(!haveSshd)('orchestrator over SSH', () => {
     expect(failed.failedReason).toContain('sleeping past the limit');
   });
 
+  it('says which role is missing when a stage waits for a role no node holds', async () => {
+    const { harness, nodes, ctx } = await setup('cluster', [{ name: 'lonely', roles: ['compute'] }]);
+    await start(harness);
+    const blocked = await waitFor('the blocked event', () =>
+      ctx.store.events.listForNode(nodes[0]!.id).find((e) => e.kind === 'stage' && e.message.includes('blocked')),
+    );
+    expect(blocked.message).toBe('stage agent is blocked: no node holds the role controller; assign one');
+    expect(ctx.store.nodes.get(nodes[0]!.id)!.state).toBe('bootstrapping');
+    expect(ctx.store.stageRuns.list(nodes[0]!.id, nodes[0]!.generation).map((r) => r.stage)).toEqual(['base']);
+  });
+
   it('refuses a node whose SSH host key differs from the one recorded at install', async () => {
     const { harness, nodes, ctx, servers } = await setup('flaky', [{ name: 'imposter', roles: ['controller'] }]);
     const node = nodes[0]!;

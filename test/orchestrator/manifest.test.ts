@@ -9,6 +9,7 @@ import { loadManifest, ManifestError } from '../../server/orchestrator/manifest.
 import { Masker, StreamMasker } from '../../server/orchestrator/masking.ts';
 import { shellQuote, StageRenderer } from '../../server/orchestrator/render.ts';
 import { buildStageContext } from '../../server/orchestrator/context.ts';
+import { startOrchestrator } from '../../server/orchestrator/service.ts';
 import { FIXTURES, createHarness, installedNode } from './helpers.ts';
 
 const dirs: string[] = [];
@@ -98,6 +99,22 @@ describe('manifest validation', () => {
     expect(message).toContain('stage a: the id is used twice');
     expect(message).toContain('stage b: script ../../../nonexistent-rl-orch/escape.sh must be a path under');
     expect(message).toContain('stage c: entry: Unrecognized key: "timeout"');
+  });
+});
+
+describe('start-up', () => {
+  it('refuses to start the orchestrator on a bad manifest, naming the stage', async () => {
+    const dir = manifestDir([
+      { id: 'a', role: 'controller', script: 'a.sh', requires: ['b'] },
+      { id: 'b', role: 'controller', script: 'b.sh', requires: ['a'] },
+    ]);
+    const harness = createHarness('cluster', 2222, { bootstrapDir: dir });
+    try {
+      await expect(startOrchestrator(harness.ctx)).rejects.toThrow(/stage a: requirements form a cycle: a -> b -> a/);
+    } finally {
+      harness.close();
+      rmSync(harness.root, { recursive: true, force: true });
+    }
   });
 });
 
