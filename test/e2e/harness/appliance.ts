@@ -82,6 +82,9 @@ export function applianceConfig(options: ApplianceOptions): Record<string, unkno
       interface: network.bridge,
       address: network.address,
       subnet: network.subnet,
+      // The Debian installer stops to ask "continue without a default route?" (at critical priority, before it
+      // has its Preseed) when DHCP names no router; the appliance's own address is the lab's router.
+      gateway: network.address,
       pool: { start: `${prefix}.100`, end: `${prefix}.150` },
       leaseSeconds: 600,
     },
