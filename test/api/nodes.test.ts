@@ -191,8 +191,10 @@ describe('one node', () => {
     const node = api.ctx.services.nodes.assign(discovered('52:54:00:00:03:08').id, { hostname: 'preview-me', profile: 'debian-12' }, 'test');
     const all = await call(api, 'GET', `/api/v1/nodes/${node.id}/preview`);
     expect(all.status).toBe(200);
-    expect(all.body.files.map((f: any) => f.kind)).toEqual(['ipxe', 'pxelinux', 'preseed']);
+    expect(all.body.files.map((f: any) => f.kind)).toEqual(['ipxe', 'pxelinux', 'preseed', 'finish.sh']);
     expect(all.body.files[0].body).toContain('#!ipxe');
+    // Each file is rendered or says why not (here: the installer kernel is not imported in the test tree).
+    for (const file of all.body.files) expect(file.body ?? file.error).toEqual(expect.any(String));
     const one = await call(api, 'GET', `/api/v1/nodes/${node.id}/preview?kind=pxelinux`);
     expect(one.body.files).toHaveLength(1);
     const wrong = await call(api, 'GET', `/api/v1/nodes/${node.id}/preview?kind=kickstart`);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, startTestApi, type TestApi } from '../api/harness.ts';
 import { haveChromium, openBrowser, type Browser } from './browser.ts';
 import { seedRack } from './rack.ts';
+import { emitStageOutput } from '../../server/orchestrator/live.ts';
 
 if (!haveChromium) console.warn('test/web: /usr/bin/chromium is missing (apt-get install chromium); browser tests skipped');
 
@@ -91,6 +92,16 @@ describe.skipIf(!haveChromium)('web form in Chromium', () => {
     await page.waitForSelector('#live-status[data-state=live]');
     nodes.apply(nodes.find(nodeId), { kind: 'install-done' }, 'installer');
     await page.waitForSelector(`#node-${nodeId} .c-state .state:text-is("installed")`);
+  });
+
+  it('streams stage output into the running stage\'s log without reload', async () => {
+    const { page } = browser;
+    const node = api.ctx.services.nodes.find('cmp-03');
+    const run = api.ctx.store.stageRuns.list(node.id, node.generation).find((r) => r.status === 'running')!;
+    await page.goto(`${api.base}/nodes/${node.id}`);
+    await page.waitForSelector('#live-status[data-state=live]');
+    emitStageOutput(api.ctx, { nodeId: node.id, hostname: 'cmp-03', stage: run.stage, runId: run.id, attempt: 1, stream: 'stdout', text: 'Setting up nova-compute (2:26.2.2-1) ...\n' });
+    await page.waitForSelector(`pre.log[data-run-id="${run.id}"]:has-text("Setting up nova-compute")`);
   });
 
   it('re-images only after the hostname is typed', async () => {

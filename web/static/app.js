@@ -8,6 +8,12 @@ document.addEventListener('DOMContentLoaded', () => {
     });
   }
 
+  for (const button of document.querySelectorAll('button[data-confirm-click]')) {
+    button.addEventListener('click', (event) => {
+      if (!window.confirm(button.dataset.confirmClick)) event.preventDefault();
+    });
+  }
+
   const reimageInput = document.getElementById('reimage-confirm');
   const reimageButton = document.getElementById('reimage');
   if (reimageInput && reimageButton) {
@@ -37,7 +43,7 @@ function setUpBulk() {
     const n = selected().length;
     count.textContent = `${n} selected`;
     form.classList.toggle('has-selection', n > 0);
-    const needsTyping = action.value === 'reimage' || action.value === 'forget';
+    const needsTyping = ['reimage', 'forget', 'power-off', 'power-cycle'].includes(action.value);
     confirmInput.hidden = !needsTyping;
     confirmInput.placeholder = needsTyping ? `type "${action.value}" to confirm` : '';
     apply.disabled = n === 0 || action.value === '' || (needsTyping && confirmInput.value.trim() !== action.value);

@@ -9,6 +9,7 @@ import { publicNode } from '../../cli/node.ts';
 import { actorOf } from '../auth/middleware.ts';
 import { RequestError } from './api-errors.ts';
 import { previewFiles, PREVIEW_KINDS } from './api-preview.ts';
+import { isPowerRequest, powerFor, POWER_ACTIONS } from './web-power.ts';
 
 function objectBody(req: Request): Record<string, unknown> {
   const body: unknown = req.body;
@@ -70,12 +71,28 @@ export function nodeApiRoutes(ctx: AppContext): Router {
     res.json(publicNode(nodes.assign(ref(req), objectBody(req) as NodeSettings, actorOf(res))));
   });
 
-  const action = (name: 'reimage' | 'retry') =>
-    router.post(`/nodes/:ref/${name}`, (req, res) => {
-      res.json(publicNode(nodes[name](ref(req), actorOf(res))));
-    });
-  action('reimage');
-  action('retry');
+  router.post('/nodes/:ref/reimage', async (req, res) => {
+    const { power, ...rest } = objectBody(req);
+    if (Object.keys(rest).length > 0) throw new RequestError(400, 'invalid', `${Object.keys(rest)[0]}: unknown field (only power)`, Object.keys(rest)[0]!);
+    if (power !== undefined && typeof power !== 'boolean') throw new RequestError(400, 'invalid', 'power: expected true or false', 'power');
+    const node = nodes.reimage(ref(req), actorOf(res));
+    if (!power) return res.json(publicNode(node));
+    const outcome = await powerFor(ctx).reimageWithPower(node.id, actorOf(res));
+    res.json({ ...publicNode(nodes.find(node.id)), power: outcome });
+  });
+
+  router.post('/nodes/:ref/retry', (req, res) => {
+    res.json(publicNode(nodes.retry(ref(req), actorOf(res))));
+  });
+
+  router.post('/nodes/:ref/power', async (req, res) => {
+    const { action } = objectBody(req);
+    if (!isPowerRequest(action)) throw new RequestError(400, 'invalid', `action: one of ${POWER_ACTIONS.join(', ')}`, 'action');
+    const node = nodes.find(ref(req));
+    const power = powerFor(ctx);
+    const outcome = action === 'status' ? await power.status(node.id, actorOf(res)) : await power.act(node.id, action, actorOf(res));
+    res.status(outcome.ok ? 200 : 502).json(outcome);
+  });
 
   router.get('/nodes/:ref/events', (req, res) => {
     const node = nodes.find(ref(req));

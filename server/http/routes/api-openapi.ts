@@ -70,7 +70,22 @@ export function openApiDocument(): Schema {
         parameters: [nodeRef],
         post: { summary: 'set role, profile, hostname, address and move discovered -> assigned', requestBody: body(nodeSettings), responses: { ...ok('node', ref('Node')), ...errors, ...notFound, ...conflict } },
       },
-      '/nodes/{ref}/reimage': { parameters: [nodeRef], post: { summary: 're-image from scratch (new install generation and token)', responses: { ...ok('node', ref('Node')), ...errors, ...notFound, ...conflict } } },
+      '/nodes/{ref}/reimage': {
+        parameters: [nodeRef],
+        post: {
+          summary: 're-image from scratch (new install generation and token); with power: true, then network boot once and a power cycle through the BMC',
+          requestBody: { required: false, content: json({ type: 'object', additionalProperties: false, properties: { power: { type: 'boolean' } } }) },
+          responses: { ...ok('node (with the power outcome when asked)', ref('Node')), ...errors, ...notFound, ...conflict },
+        },
+      },
+      '/nodes/{ref}/power': {
+        parameters: [nodeRef],
+        post: {
+          summary: 'power on, off, cycle or read the status through the node\'s BMC (recorded as an event)',
+          requestBody: body({ type: 'object', required: ['action'], properties: { action: { type: 'string', enum: ['on', 'off', 'cycle', 'status'] } } }),
+          responses: { ...ok('outcome', { type: 'object' }), '502': { description: 'the BMC failed (message says why)', content: json({ type: 'object' }) }, ...errors, ...notFound },
+        },
+      },
       '/nodes/{ref}/retry': { parameters: [nodeRef], post: { summary: 'retry a failed bootstrap from the failed stage', responses: { ...ok('node', ref('Node')), ...errors, ...notFound, ...conflict } } },
       '/nodes/{ref}/events': {
         parameters: [nodeRef, { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } }],

@@ -1,18 +1,14 @@
 // What a node would be served, from the same renderers the boot routes use. Shared by the API and the web form.
 import type { AppContext } from '../../context.ts';
-import type { InstallerKind } from '../../domain/types.ts';
-import { renderBootScript, renderInstallFile } from '../../render/index.ts';
+import { INSTALL_FILE_KINDS, renderBootScript, renderInstallFile } from '../../render/index.ts';
 import { renderPxelinuxConfig } from '../../render/pxelinux.ts';
 import type { StoredNode } from '../../store/nodes.ts';
 
-export const PREVIEW_KINDS = ['ipxe', 'pxelinux', 'preseed', 'kickstart', 'user-data', 'meta-data'] as const;
-export type PreviewKind = (typeof PREVIEW_KINDS)[number];
+export const PREVIEW_KINDS = ['ipxe', 'pxelinux', ...new Set(Object.values(INSTALL_FILE_KINDS).flat())] as const;
+export type PreviewKind = string;
 
-const INSTALL_FILES: Record<InstallerKind, PreviewKind[]> = {
-  preseed: ['preseed'],
-  kickstart: ['kickstart'],
-  autoinstall: ['user-data', 'meta-data'],
-};
+/** Stands in for the install token of a node that has no live one (not assigned or installing). */
+export const PREVIEW_TOKEN = 'preview-no-live-token';
 
 export interface PreviewFile {
   kind: PreviewKind;
@@ -43,8 +39,11 @@ export async function previewFiles(ctx: AppContext, node: StoredNode): Promise<P
     await attempt('pxelinux', `pxelinux.cfg/01-${node.mac.replaceAll(':', '-')}`, 'text/plain', () => renderPxelinuxConfig(ctx, node.mac)),
   ];
   const profile = node.profile ? ctx.store.profiles.get(node.profile) : null;
-  for (const kind of profile ? INSTALL_FILES[profile.installer] : []) {
-    files.push(await attempt(kind, `${kind} (${profile!.name})`, 'text/plain', () => renderInstallFile(ctx, node, kind)));
+  // A node that is not installing has no live token: render with a stand-in so the operator still sees the file.
+  const token = ctx.services.nodes.installTokenOf(node) ? undefined : PREVIEW_TOKEN;
+  for (const kind of profile ? INSTALL_FILE_KINDS[profile.installer] : []) {
+    const title = `/install/<token>/${kind} (${profile!.name}${token ? ', stand-in token: the node has no live one' : ''})`;
+    files.push(await attempt(kind, title, 'text/plain', () => renderInstallFile(ctx, node, kind, { token })));
   }
   return files;
 }

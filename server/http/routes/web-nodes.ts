@@ -11,9 +11,12 @@ import { previewFiles } from './api-preview.ts';
 import { setFlash, takeFlash } from './web-flash.ts';
 import { formValuesFrom, formValuesOf, list, settingsFromForm, text, type FormBody, type NodeFormValues } from './web-forms.ts';
 import { shortTime, type Views } from './web-views.ts';
+import { isPowerRequest, powerFor } from './web-power.ts';
 
-const BULK_ACTIONS = ['reimage', 'retry', 'forget'] as const;
+const BULK_ACTIONS = ['reimage', 'retry', 'forget', 'power-on', 'power-off', 'power-cycle'] as const;
 type BulkAction = (typeof BULK_ACTIONS)[number];
+/** Actions that wipe, remove or cut power need the action's name typed in the confirmation field. */
+const TYPED_CONFIRMATION: BulkAction[] = ['reimage', 'forget', 'power-off', 'power-cycle'];
 
 const label = (node: StoredNode) => node.hostname ?? node.mac;
 
@@ -70,7 +73,7 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
     });
   });
 
-  router.post('/nodes/bulk', (req, res) => {
+  router.post('/nodes/bulk', async (req, res) => {
     const body = req.body as FormBody;
     const action = filterValue<BulkAction>(text(body, 'action'), BULK_ACTIONS);
     const ids = list(body, 'ids');
@@ -79,15 +82,32 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
       setFlash(req, res, { level: 'error', text: 'Select one or more nodes and an action.' });
       return res.redirect(303, back);
     }
-    if (action !== 'retry' && text(body, 'confirm') !== action) {
+    if (TYPED_CONFIRMATION.includes(action) && text(body, 'confirm') !== action) {
       setFlash(req, res, { level: 'error', text: `Nothing done: type "${action}" in the confirmation field to ${action} ${ids.length} node(s).` });
       return res.redirect(303, back);
     }
     const done: string[] = [];
     const refused: string[] = [];
+    if (action.startsWith('power-')) {
+      const power = powerFor(ctx);
+      const verb = action.slice('power-'.length) as 'on' | 'off' | 'cycle';
+      // One by one under the service's concurrency bound, so an unknown node does not hide the others' outcome.
+      const outcomes = await Promise.all(
+        ids.map((id) =>
+          power.act(id, verb, actorOf(res)).catch((error: unknown) => {
+            const known = describeError(error);
+            if (!known) throw error;
+            return { ok: false, nodeId: Number(id), message: known.body.error.message };
+          }),
+        ),
+      );
+      for (const outcome of outcomes) (outcome.ok ? done : refused).push(outcome.ok ? String(outcome.nodeId) : outcome.message);
+      setFlash(req, res, { level: refused.length ? 'error' : 'ok', text: `${action}: ${done.length} done${refused.length ? `; ${refused.length} failed: ${refused.join('; ')}` : ''}.` });
+      return res.redirect(303, back);
+    }
     for (const id of ids) {
       try {
-        const node = nodes[action](id, actorOf(res));
+        const node = nodes[action as 'reimage' | 'retry' | 'forget'](id, actorOf(res));
         done.push(label(node));
       } catch (error) {
         const known = describeError(error);
@@ -95,7 +115,7 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
         refused.push(known.body.error.message);
       }
     }
-    const verb = { reimage: 're-imaged', retry: 'retried', forget: 'forgot' }[action];
+    const verb = { reimage: 're-imaged', retry: 'retried', forget: 'forgot' }[action as 'reimage' | 'retry' | 'forget'];
     const parts = [done.length ? `${verb} ${done.length}: ${done.join(', ')}` : `${verb} none`];
     if (refused.length) parts.push(`refused ${refused.length}: ${refused.join('; ')}`);
     setFlash(req, res, { level: refused.length ? 'error' : 'ok', text: `${parts.join('. ')}.` });
@@ -122,6 +142,7 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
         canAssign: node.state === 'discovered',
         canRetry: canApply(node, { kind: 'retry' }),
         canReimage: canApply(node, { kind: 'reimage' }),
+        bmc: node.bmc ? { driver: node.bmc.driver, address: node.bmc.address, username: node.bmc.username } : null,
         problem,
         problemField: problem?.field ?? '',
         flash: takeFlash(req, res),
@@ -142,9 +163,9 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
   };
 
   /** Runs an operator action; on a refusal shows the node page with the reason (and the field) instead. */
-  const act = (req: Request, res: Response, node: StoredNode, run: () => string, values?: NodeFormValues) => {
+  const act = async (req: Request, res: Response, node: StoredNode, run: () => string | Promise<string>, values?: NodeFormValues) => {
     try {
-      setFlash(req, res, { level: 'ok', text: run() });
+      setFlash(req, res, { level: 'ok', text: await run() });
       res.redirect(303, `/nodes/${node.id}`);
     } catch (error) {
       const known = describeError(error);
@@ -161,7 +182,7 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
       const values = formValuesFrom(req.body as FormBody);
       const settings = settingsFromForm(values, node);
       const assign = text(req.body as FormBody, 'action') === 'assign';
-      act(req, res, node, () => {
+      return act(req, res, node, () => {
         if (assign) return `Assigned ${label(nodes.assign(node.id, settings, actorOf(res)))}: it installs at its next network boot.`;
         if (Object.keys(settings).length === 0) return 'Nothing changed.';
         nodes.update(node.id, settings, actorOf(res));
@@ -177,7 +198,26 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
       if (typed !== label(node)) {
         return renderNode(req, res, node, 400, { message: `Not re-imaged: type the node's name ${label(node)} exactly to confirm that its disk may be wiped.`, field: 'confirm' });
       }
-      act(req, res, node, () => `Re-image of ${label(nodes.reimage(node.id, actorOf(res)))} scheduled: install generation ${node.generation + 1}; it installs at its next network boot.`);
+      const withPower = text(req.body as FormBody, 'power') === 'on' && node.bmc !== null;
+      return act(req, res, node, async () => {
+        const reimaged = nodes.reimage(node.id, actorOf(res));
+        const done = `Re-image of ${label(reimaged)} scheduled: install generation ${reimaged.generation}`;
+        if (!withPower) return `${done}; it installs at its next network boot.`;
+        const outcome = await powerFor(ctx).reimageWithPower(node.id, actorOf(res));
+        return `${done}. ${outcome.message}`;
+      });
+    }),
+  );
+
+  router.post(
+    '/nodes/:id/power',
+    withNode(async (req, res, node) => {
+      const action = text(req.body as FormBody, 'action');
+      if (!isPowerRequest(action)) return renderNode(req, res, node, 400, { message: 'Unknown power action.', field: 'action' });
+      const power = powerFor(ctx);
+      const outcome = action === 'status' ? await power.status(node.id, actorOf(res)) : await power.act(node.id, action, actorOf(res));
+      setFlash(req, res, { level: outcome.ok ? 'ok' : 'error', text: outcome.message });
+      res.redirect(303, `/nodes/${node.id}`);
     }),
   );
 

@@ -13,6 +13,7 @@ import { LiveHub, liveRoutes } from './web-live.ts';
 import { loginRoutes } from './web-login.ts';
 import { nodeWebRoutes } from './web-nodes.ts';
 import { loadViews } from './web-views.ts';
+import { onStageOutput } from '../../orchestrator/live.ts';
 
 const PAGE_PATHS = /^\/(?:$|nodes(?:\/|$)|cluster(?:\/|$)|events\/stream$)/;
 const PUBLIC_PATHS = /^\/(?:login|logout|static\/)/;
@@ -31,7 +32,7 @@ function when(test: RegExp, handlers: RequestHandler[]): RequestHandler {
   };
 }
 
-export function webRoutes(ctx: AppContext, accounts: Accounts, hub: LiveHub = new LiveHub(ctx)): Router {
+export function webRoutes(ctx: AppContext, accounts: Accounts, hub: LiveHub = new LiveHub(ctx, (listener) => onStageOutput(ctx, listener))): Router {
   const views = loadViews(ctx.config.webDir);
   const common = [securityHeaders(), cookieParser(), express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 5000 }), identify(accounts)];
   const router = Router();
