@@ -34,7 +34,7 @@ export function seedRack(ctx: AppContext): void {
     const storage = roles.includes('storage');
     node = nodes.assign(node.id, { hostname, roles, profile: 'debian-12', managementAddress: `10.236.0.${20 + i}`, disks: storage ? ['sdb', 'sdc'] : [], interfaces: { management: 'eno1', tunnel: 'eno2' } }, 'alice');
     for (const step of STEPS[state]!) node = nodes.apply(node, step, step.kind === 'fail' ? 'orchestrator' : 'installer');
-    ctx.store.nodes.update(node.id, { powerState: 'on' });
+    ctx.store.nodes.update(node.id, { powerState: 'on', bmc: { driver: 'ipmi', address: `10.236.1.${20 + i}`, username: 'admin', password: 'not-used-here' } });
     if (state === 'bootstrapping' || state === 'ready' || state === 'failed') addStageRuns(ctx, node.id, node.generation, state);
   });
 }
