@@ -19,7 +19,8 @@ export interface DhcpService extends RunningService {
   flush(): void;
 }
 
-const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Room for a rack powering on at once (~1,000 datagrams) without queueing seconds of stale requests. */
+const RECEIVE_BUFFER_BYTES = 1024 * 1024;
 const POOL_FULL_LOG_INTERVAL_MS = 10_000;
 
 function bindSocket(host: string, port: number): Promise<Socket> {
@@ -154,7 +155,10 @@ export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
   const counterTimer = setInterval(() => log.debug({ counters: engine.counters }, 'DHCP counters'), 60_000);
   counterTimer.unref();
   const ports = settings.mode === 'proxy' ? `${config.dhcp.port}+${config.dhcp.proxyPort}` : `${config.dhcp.port}`;
-  log.info({ mode: settings.mode, answer: settings.answer, interface: iface }, `DHCP ${settings.mode} on ${config.dhcp.host}:${ports}`);
+  log.info(
+    { mode: settings.mode, answer: settings.answer, interface: iface, receiveBufferBytes: sockets[0]!.getRecvBufferSize() },
+    `DHCP ${settings.mode} on ${config.dhcp.host}:${ports}`,
+  );
 
   return {
     name: 'dhcp',
