@@ -133,11 +133,18 @@ for name in $SERVERS; do
   RUNNING[$name]=1
   measure "$name" 500 3 > /dev/null # warm-up (JIT, caches, first lease writes), not counted; the same for all
 done
+# CPU time (user + system, all threads) the server used: load on the machine slows every server, but the CPU
+# each exchange costs stays comparable, and 1 / that cost is the ceiling on one free core.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${PID[$1]}/stat"; }
+TICKS=$(getconf CLK_TCK)
 for rate in $RATES; do
   for name in $SERVERS; do
     [ "${RUNNING[$name]}" = 1 ] || continue
+    before=$(cpu_ticks "$name")
     read -r sent received pct achieved < <(measure "$name" "$rate")
-    printf '  %-9s asked %6d/s  sent %7d  received %7d  drops %6.2f%%  achieved %8.1f 4-way/s  (load %s)\n' "$name" "$rate" "$sent" "$received" "$pct" "$achieved" "$(cut -d' ' -f1 /proc/loadavg)"
+    after=$(cpu_ticks "$name")
+    cpu_us=$(awk -v t=$((after - before)) -v hz="$TICKS" -v n="$achieved" -v s="$STEP_SECONDS" 'BEGIN { printf "%.0f", (n > 0) ? 1e6 * t / hz / (n * s) : 0 }')
+    printf '  %-9s asked %6d/s  sent %7d  received %7d  drops %6.2f%%  achieved %8.1f 4-way/s  cpu %4d us/exchange  (load %s)\n' "$name" "$rate" "$sent" "$received" "$pct" "$achieved" "$cpu_us" "$(cut -d' ' -f1 /proc/loadavg)"
     if awk -v p="$pct" 'BEGIN { exit !(p < 1.0) }'; then BEST[$name]=$rate; else RUNNING[$name]=0; fi
   done
 done
