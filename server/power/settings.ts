@@ -45,7 +45,7 @@ export const bmcInputSchema = z
   .object({
     driver: z.enum(['ipmi', 'redfish'], { message: 'driver must be ipmi or redfish' }),
     address: addressSchema,
-    port: z.coerce.number().int('port must be a whole number').min(1, 'port must be 1-65535').max(65535, 'port must be 1-65535').optional(),
+    port: z.coerce.number({ message: 'port must be a number 1-65535' }).int('port must be a whole number').min(1, 'port must be 1-65535').max(65535, 'port must be 1-65535').optional(),
     username: usernameSchema,
     password: passwordSchema.optional(),
     certFingerprint: certFingerprintSchema.optional(),

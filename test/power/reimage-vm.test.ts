@@ -20,6 +20,7 @@ const MAC = '52:54:00:e2:90:01';
 const LAN_PORT = 9623; // inside the lab namespace: its own loopback
 const VM_PORT = 9002;
 const INSTALLER_MS = 6 * 60_000;
+const SLOT_WAIT_MS = 15 * 60_000;
 
 const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
@@ -51,8 +52,9 @@ describe.skipIf(skip !== null)('reimage --power of a running VM through its IPMI
 
   beforeAll(async () => {
     process.on('exit', killQemu);
-    lab = await startLab();
-    releaseSlot = await acquireVmSlot();
+    // The appliance as the link's router, so the installer's network setup does not stop to ask about it.
+    lab = await startLab({ settings: { 'provisioning.gateway': '10.231.50.1' } });
+    releaseSlot = await acquireVmSlot(SLOT_WAIT_MS);
     serialPath = join(lab.workDir, 'bmc-vm.serial.log');
     pidFile = join(lab.workDir, 'bmc-vm.pid');
     // The harness's qemu command line (TCG, serial console, tap in the namespace, network first), plus the
@@ -66,7 +68,7 @@ describe.skipIf(skip !== null)('reimage --power of a running VM through its IPMI
     writeFileSync(script, `#!/bin/sh\necho $$ > ${shellQuote(pidFile)}\nexec qemu-system-x86_64 ${args.map(shellQuote).join(' ')}\n`);
     chmodSync(script, 0o755);
     sim = await startIpmiSim({ namespace: lab.network.name, port: LAN_PORT, vmPort: VM_PORT, startcmd: script });
-  });
+  }, SLOT_WAIT_MS + 2 * 60_000); // VMs run one at a time machine-wide: another test's VM may hold the slot
 
   afterAll(async () => {
     if (timings.length > 0) process.stdout.write(`[power e2e] timings (TCG):\n  ${timings.join('\n  ')}\n`);

@@ -57,6 +57,7 @@ describe('BMC settings', () => {
     expect(() => power.setBmc(node.id, { driver: 'ipmi', address: '10.0.0.5', username: 'ad\nmin', password: 'x' }, 'test')).toThrow(/control characters/);
     expect(() => power.setBmc(node.id, { driver: 'ipmi', address: '10.0.0.5', port: 70000, username: 'admin', password: 'x' }, 'test')).toThrow(/port/);
     expect(() => power.setBmc(node.id, { driver: 'ipmi', address: '10.0.0.5', username: 'admin' }, 'test')).toThrow(/no BMC password yet/);
+    expect(() => power.setBmc(node.id, { driver: 'ipmi', address: '10.0.0.5', port: 'abc', username: 'admin', password: 'x' }, 'test')).toThrow(/port must be a number/);
     expect(() => power.setBmc(node.id, { driver: 'ipmi', address: '10.0.0.5', username: 'a-very-long-ipmi-user', password: 'x' }, 'test')).toThrow(/16 bytes/);
     expect(() => power.setBmc(node.id, { driver: 'redfish', address: 'bmc1', username: 'root', password: 'x', certFingerprint: 'abc' }, 'test')).toThrow(/64 hex/);
 
