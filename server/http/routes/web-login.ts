@@ -80,6 +80,8 @@ export function loginRoutes(ctx: AppContext, accounts: Accounts, views: Views): 
   router.post('/logout', requireWebUser(), (req, res) => {
     const sessionId = (req.cookies as Record<string, string>)[SESSION_COOKIE];
     if (sessionId) accounts.endSession(sessionId);
+    const user = currentUser(res)!;
+    ctx.store.events.append({ nodeId: null, mac: null, kind: 'auth', message: `${user.username} logged out`, actor: user.username });
     res.clearCookie(SESSION_COOKIE, cookieOptions(req));
     res.redirect(303, '/login');
   });
