@@ -1,9 +1,10 @@
 // One read transfer: its own ephemeral UDP socket connected to the client (the server's transfer ID, RFC
 // 1350), an optional OACK (RFC 2347), then windows of DATA blocks (RFC 7440; a window of 1 is plain
 // lockstep). Retransmission uses an adaptive timeout (RFC 6298 style, Karn's rule: no samples from
-// retransmitted windows); a duplicate ACK is ignored, so the window is never sent twice for one loss
-// (no Sorcerer's Apprentice); an ACK for a block inside the window is a loss report and the window restarts
-// after it. Block numbers roll over from 65535 to 0.
+// retransmitted windows). A duplicate ACK is ignored, so a window is never sent twice for one ACK (no
+// Sorcerer's Apprentice); a short ACK slides the window. The first timeout resends the window, later ones
+// probe with a single block; the first ACK after a timeout restarts the window after the block it names.
+// Block numbers roll over from 65535 to 0.
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from '../log.ts';
 import { BlockReader } from './block-reader.ts';
@@ -15,7 +16,7 @@ export interface TransferTiming {
   /** Upper bound (and starting value) of the retransmission timeout when the client did not ask for one. */
   maxTimeoutMs: number;
   minTimeoutMs: number;
-  /** Consecutive timeouts without progress before the transfer is abandoned. */
+  /** The transfer is abandoned after retries x maxTimeoutMs without progress. */
   retries: number;
 }
 
@@ -46,7 +47,8 @@ export class Transfer {
   private readonly reader: BlockReader;
   private readonly blksize: number;
   private readonly windowsize: number;
-  private readonly retries: number;
+  /** A client silent this long (retries x the timeout ceiling) has gone: the transfer is dropped. */
+  private readonly abandonAfterMs: number;
   private readonly minTimeoutMs: number;
   private readonly maxTimeoutMs: number;
   private rtoMs: number;
@@ -57,8 +59,11 @@ export class Transfer {
   private acked = 0;
   private nextSend = 1;
   private highestSent = 0;
-  /** While ACKs are below this block, a short ACK is part of the loss already being repaired. */
-  private recoveryPoint = 0;
+  /** The last thing that happened was a timer expiry: the next short ACK says where the client is. */
+  private afterTimeout = false;
+  /** ICMP port unreachable arrived; decided at the next timeout, so an ACK queued behind it is still read. */
+  private clientGone = false;
+  private lastProgressAt = now();
   private timeouts = 0;
   /** For the RTT sample: when the block closing the current window went out, if it was not a resend. */
   private sampleBlock = -1;
@@ -73,10 +78,10 @@ export class Transfer {
     const { negotiated, timing } = request;
     this.blksize = negotiated.blksize;
     this.windowsize = negotiated.windowsize;
-    this.retries = timing.retries;
     this.maxTimeoutMs = negotiated.timeoutSeconds !== null ? negotiated.timeoutSeconds * 1000 : timing.maxTimeoutMs;
     this.minTimeoutMs = Math.min(timing.minTimeoutMs, this.maxTimeoutMs);
     this.rtoMs = this.maxTimeoutMs;
+    this.abandonAfterMs = timing.retries * this.maxTimeoutMs;
     this.oackPending = negotiated.accepted.length > 0;
     this.reader = new BlockReader(
       request.source,
@@ -106,8 +111,12 @@ export class Transfer {
     }
     const transfer = new Transfer(socket, request);
     socket.on('message', (message) => transfer.receive(message));
-    // ICMP port unreachable after the client went away shows up here as ECONNREFUSED.
-    socket.on('error', (error) => transfer.finish('abandoned', `socket error: ${error.message}`));
+    // ICMP port unreachable after the client went away shows up here as ECONNREFUSED, possibly ahead of the
+    // client's final ACK that is still queued: the next timeout decides.
+    socket.on('error', (error) => {
+      if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') transfer.clientGone = true;
+      else transfer.finish('abandoned', `socket error: ${error.message}`);
+    });
     transfer.begin();
     return transfer;
   }
@@ -170,12 +179,16 @@ export class Transfer {
       this.finish('completed', 'done');
       return;
     }
-    // An ACK short of what was sent reports a loss: go back and send from the block after it, once per
-    // round (a client that acknowledges every block would otherwise trigger a resend per ACK).
-    if (this.nextSend > block + 1 && block >= this.recoveryPoint) {
-      this.recoveryPoint = this.highestSent;
+    if (this.nextSend <= block) {
+      this.nextSend = block + 1; // never resend what is acknowledged
+    } else if (this.afterTimeout) {
+      // The first ACK after a retransmission says where the client really is: go back to the block after it.
       this.nextSend = block + 1;
     }
+    // Otherwise an ACK short of what was sent only slides the window. Clients count windows from their own
+    // ACKs (atftp keeps its alignment after an extra ACK), so treating every short ACK as a loss would
+    // resend each window twice; a real gap is repaired by the timeout, which resends from here.
+    this.afterTimeout = false;
     this.progressed();
     this.pump();
   }
@@ -208,8 +221,9 @@ export class Transfer {
     if (this.ended) return;
     this.timeouts++;
     this.request.stats.timeouts++;
-    if (this.timeouts > this.retries) {
-      this.finish('abandoned', `no answer after ${this.timeouts} timeouts (last ${Math.round(this.rtoMs)} ms)`);
+    const silentMs = now() - this.lastProgressAt;
+    if (silentMs >= this.abandonAfterMs) {
+      this.finish('abandoned', `no answer for ${Math.round(silentMs)} ms (${this.timeouts} timeouts)`);
       return;
     }
     this.rtoMs = Math.min(this.rtoMs * 2, this.maxTimeoutMs);
@@ -220,14 +234,32 @@ export class Transfer {
       this.sampleBlock = -1;
       return;
     }
-    this.recoveryPoint = this.highestSent;
-    this.nextSend = this.acked + 1;
-    this.pump();
+    this.afterTimeout = true;
+    if (this.clientGone) {
+      this.finish('abandoned', 'the client port is closed (ICMP port unreachable)');
+      return;
+    }
+    if (this.timeouts === 1) {
+      // The tail of a window may be lost, and clients stay silent about a gap: resend the window.
+      this.nextSend = this.acked + 1;
+      this.pump();
+      return;
+    }
+    // Still silent (a stalled or descheduled client): probe with one block instead of flooding it. A client
+    // that has the block answers with the ACK of where it is, and the window restarts from there.
+    const probe = this.reader.block(this.acked + 1);
+    if (probe) {
+      this.request.stats.retransmits++;
+      this.socket.send([dataHeader(this.acked + 1), probe]);
+      if (this.nextSend < this.acked + 2) this.nextSend = this.acked + 2;
+    }
+    this.armTimer();
   }
 
   /** Progress: the retry count starts over; the timer is re-armed by the next send. */
   private progressed(): void {
     this.timeouts = 0;
+    this.lastProgressAt = now();
   }
 
   private sampleRtt(sampleMs: number): void {
