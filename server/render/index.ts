@@ -8,6 +8,7 @@ import { engineFor } from './engine.ts';
 
 export { bootScriptFor, pxelinuxConfigFor, installBootFor } from './boot-script.ts';
 export { RenderError } from './context.ts';
+export { renderGrubConfig } from './grub.ts';
 
 export interface RenderedFile {
   contentType: string;

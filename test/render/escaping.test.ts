@@ -116,3 +116,17 @@ describe('per-format helpers', () => {
     expect(script).not.toContain('&#x3D;');
   });
 });
+
+describe('GRUB configs from the same plan', () => {
+  it('quotes the autoinstall ds=nocloud;s= word and boots the disk after the install', async () => {
+    const { renderGrubConfig } = await import('../../server/render/grub.ts');
+    const node = assignedNode(fixture.ctx, 'ubuntu-24.04', { hostname: 'grub-1' });
+    const config = renderGrubConfig(fixture.ctx, node.mac);
+    expect(config).toMatch(/^\s+linux \/ubuntu-24\.04\/vmlinuz .* 'ds=nocloud;s=http:\/\/\S+\/' /m);
+    expect(config).toMatch(/^\s+initrd \/ubuntu-24\.04\/initrd$/m);
+    const token = fixture.ctx.services.nodes.installTokenOf(node)!;
+    expect(fixture.ctx.services.nodes.nodeForInstallToken(token, 'test')).not.toBeNull();
+    fixture.ctx.services.nodes.apply(fixture.ctx.services.nodes.apply(node, { kind: 'install-started' }, 'test'), { kind: 'install-done' }, 'test');
+    expect(renderGrubConfig(fixture.ctx, node.mac)).toMatch(/^\s+exit$/m);
+  });
+});

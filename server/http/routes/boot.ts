@@ -5,6 +5,14 @@ import type { AppContext } from '../../context.ts';
 import { isMac, normalizeMac } from '../../domain/mac.ts';
 import { bootScriptFor } from '../../render/index.ts';
 
+/** A machine in the discovery loop asks every few seconds: one event per answer and quarter hour is enough. */
+const REPEAT_WINDOW_MS = 15 * 60_000;
+
+function repeatsLastBoot(ctx: AppContext, nodeId: number, message: string): boolean {
+  const [last] = ctx.store.events.listForNode(nodeId, 1);
+  return !!last && last.kind === 'boot' && last.message === message && Date.now() - Date.parse(last.at) < REPEAT_WINDOW_MS;
+}
+
 export function bootRoutes(ctx: AppContext): Router {
   const router = Router();
   router.get('/boot.ipxe', (req, res) => {
@@ -30,7 +38,8 @@ export function bootRoutes(ctx: AppContext): Router {
       });
       ctx.log.warn({ mac, node: node?.hostname ?? null, reason: result.reason }, 'boot script could not be rendered');
     } else if (node) {
-      ctx.store.events.append({ nodeId: node.id, mac: node.mac, kind: 'boot', message: `iPXE script (${node.state}): ${result.reason}`, actor: 'http' });
+      const message = `iPXE script (${node.state}): ${result.reason}`;
+      if (!repeatsLastBoot(ctx, node.id, message)) ctx.store.events.append({ nodeId: node.id, mac: node.mac, kind: 'boot', message, actor: 'http' });
       ctx.services.nodes.recordBootFacts(node, { lastBootAt: new Date().toISOString(), lastBootVia: 'http' });
     }
     res.send(result.script);
