@@ -28,7 +28,7 @@ describe.skipIf(skip !== null)(`a VM installs Debian 12 through the appliance ($
   };
 
   beforeAll(async () => {
-    lab = await startLab({ packageProxy: 'http://10.231.50.1:3142', settings: { 'watchdog.installSeconds': INSTALL_LIMIT / 1000 } });
+    lab = await startLab({ vmSlot: false, packageProxy: 'http://10.231.50.1:3142', settings: { 'watchdog.installSeconds': INSTALL_LIMIT / 1000 } });
     proxy = await startPackageProxy({
       network: lab.network,
       workDir: lab.workDir,

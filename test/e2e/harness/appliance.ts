@@ -82,9 +82,11 @@ export function applianceConfig(options: ApplianceOptions): Record<string, unkno
       interface: network.bridge,
       address: network.address,
       subnet: network.subnet,
-      // The Debian installer stops to ask "continue without a default route?" (at critical priority, before it
-      // has its Preseed) when DHCP names no router; the appliance's own address is the lab's router.
+      // The Debian installer stops to ask "continue without a default route?" and for name servers (at
+      // critical priority, before it has its Preseed) when DHCP names none; the appliance's own address stands
+      // in for both (nothing answers DNS there, and nothing in the lab needs a name).
       gateway: network.address,
+      dns: [network.address],
       pool: { start: `${prefix}.100`, end: `${prefix}.150` },
       leaseSeconds: 600,
     },

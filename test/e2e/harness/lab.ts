@@ -23,6 +23,11 @@ export interface Lab {
 
 export interface LabOptions extends Partial<Pick<ApplianceOptions, 'httpPort' | 'packageProxy' | 'settings'>> {
   keepWorkDir?: boolean;
+  /**
+   * Take the machine-wide VM slot before each boot (default). The opt-in full install runs for an hour and
+   * is meant to run alone: it does not take the slot, so it never blocks other runs' short VMs that long.
+   */
+  vmSlot?: boolean;
 }
 
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
@@ -54,7 +59,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     appliance,
     async boot(vmOptions) {
       await stopVm();
-      releaseSlot = await acquireVmSlot();
+      if (options.vmSlot !== false) releaseSlot = await acquireVmSlot();
       current = startVm({ ...vmOptions, namespace: network.name, tap: network.taps[0]!, workDir });
       return current;
     },

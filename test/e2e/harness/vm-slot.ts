@@ -20,7 +20,7 @@ function ownerAlive(): boolean {
 }
 
 /** Waits for the VM slot; returns the release function (also run at exit). */
-export async function acquireVmSlot(timeoutMs = 15 * 60_000): Promise<() => void> {
+export async function acquireVmSlot(timeoutMs = 30 * 60_000): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
