@@ -13,6 +13,8 @@ export type Door = 'dhcp' | 'proxy-boot-server';
 export interface DhcpCounters {
   received: number;
   malformed: number;
+  /** The same datagram heard twice within a moment (two interfaces or relays on one segment). */
+  duplicate: number;
   foreign: number;
   policy: number;
   otherServer: number;
@@ -31,6 +33,7 @@ export interface DhcpCounters {
 export const emptyCounters = (): DhcpCounters => ({
   received: 0,
   malformed: 0,
+  duplicate: 0,
   foreign: 0,
   policy: 0,
   otherServer: 0,
@@ -51,10 +54,32 @@ export type EngineResult =
   | { kind: 'done'; summary: string; mac: string }
   | { kind: 'error'; error: unknown };
 
+/** Copies of one datagram arrive within microseconds; a client's own retransmission comes a second or more later. */
+const DUPLICATE_WINDOW_MS = 200;
+
 export class DhcpEngine {
   readonly counters = emptyCounters();
+  private recent = new Set<string>();
+  private older = new Set<string>();
+  private recentSince = 0;
 
-  constructor(private readonly deps: HandlerDeps) {}
+  constructor(
+    private readonly deps: HandlerDeps,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Two generations of keys, swapped every window: a key is remembered for one to two windows. */
+  private seenBefore(key: string): boolean {
+    const now = this.now();
+    if (now - this.recentSince >= DUPLICATE_WINDOW_MS) {
+      this.older = now - this.recentSince >= 2 * DUPLICATE_WINDOW_MS ? new Set() : this.recent;
+      this.recent = new Set();
+      this.recentSince = now;
+    }
+    if (this.recent.has(key) || this.older.has(key)) return true;
+    this.recent.add(key);
+    return false;
+  }
 
   handle(datagram: Buffer, sourceAddress: string, sourcePort: number, door: Door = 'dhcp'): EngineResult {
     this.counters.received++;
@@ -71,6 +96,9 @@ export class DhcpEngine {
     if (!decoded.ok) return { kind: 'drop', why: 'malformed', reason: decoded.reason };
     const read = readRequest(decoded.message);
     if (!read.ok) return { kind: 'drop', why: 'malformed', reason: read.reason };
+    if (this.seenBefore(`${door} ${read.request.type} ${decoded.message.xid} ${read.request.mac}`)) {
+      return { kind: 'drop', why: 'duplicate', reason: 'the same datagram arrived twice', mac: read.request.mac };
+    }
     const inbound: Inbound = { request: read.request, sourceAddress, sourcePort };
     const outcome = this.decide(inbound, door);
     const mac = read.request.mac;

@@ -7,7 +7,7 @@ import type { Destination } from './reply.ts';
 import type { ClientRequest } from './request.ts';
 import type { DhcpSettings } from './settings.ts';
 
-export type DropReason = 'foreign' | 'policy' | 'otherServer' | 'poolFull' | 'unsupported' | 'malformed';
+export type DropReason = 'foreign' | 'policy' | 'otherServer' | 'poolFull' | 'unsupported' | 'malformed' | 'duplicate';
 
 export type Outcome =
   | { kind: 'reply'; reply: DhcpReply; to: Destination; summary: string }

@@ -78,7 +78,7 @@ export function buildDhcpEngine(ctx: AppContext, log: Logger, options: { now?: (
         relayAddress: request.message.giaddr !== 0 ? addressText(request.message.giaddr) : undefined,
       }),
   };
-  return { engine: new DhcpEngine(deps), leases, recorder };
+  return { engine: new DhcpEngine(deps, options.now), leases, recorder };
 }
 
 export async function startDhcp(ctx: AppContext): Promise<DhcpService> {

@@ -27,8 +27,10 @@ afterEach(() => {
   ctx?.store.close();
 });
 
+let xid = 1;
+/** Each datagram gets its own xid unless the test sets one (the engine drops a repeat as a duplicate). */
 function send(packet: ClientPacket, source = '0.0.0.0', door: 'dhcp' | 'proxy-boot-server' = 'dhcp'): EngineResult {
-  return parts.engine.handle(clientPacket(packet), source, 68, door);
+  return parts.engine.handle(clientPacket({ xid: xid++, ...packet }), source, 68, door);
 }
 
 function reply(packet: ClientPacket, source?: string, door?: 'dhcp' | 'proxy-boot-server') {
@@ -279,6 +281,16 @@ describe('engine edge cases', () => {
     parts.recorder.flush();
     expect(ctx.services.nodes.findByMac(UNKNOWN)?.facts.userClass).toBe('iPXE');
     expect(ctx.store.db.prepare('SELECT COUNT(*) AS n FROM events WHERE mac = ?').get(UNKNOWN)).toEqual({ n: 1 });
+  });
+
+  it('drops a second copy of the same datagram (two paths to one segment), not a later retransmission', () => {
+    setup();
+    const packet = { type: MessageType.DISCOVER, mac: UNKNOWN, xid: 0xabc, ...PXE_BIOS };
+    expect(send(packet).kind).toBe('send');
+    expect(send(packet)).toMatchObject({ kind: 'drop', why: 'duplicate' });
+    clock += 1000;
+    expect(send(packet).kind).toBe('send');
+    expect(parts.engine.counters.duplicate).toBe(1);
   });
 
   it('turns a failing store into a counted handler error, never a throw', () => {
