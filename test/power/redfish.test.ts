@@ -1,10 +1,14 @@
 // The Redfish driver against a recorded-response HTTPS service (test/power/redfish-server.ts).
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BmcSettings } from '../../server/domain/types.ts';
 import { PowerError } from '../../server/power/driver.ts';
+import { withDeadline } from '../../server/power/limit.ts';
 import { RedfishDriver } from '../../server/power/redfish.ts';
 import { certFingerprintSchema } from '../../server/power/settings.ts';
-import { startRedfishServer, type RedfishServer } from './redfish-server.ts';
+import { freeTcpPort } from './ipmi-sim.ts';
+import { makeSelfSignedCert, startRedfishServer, type RedfishServer } from './redfish-server.ts';
 
 const signal = () => AbortSignal.timeout(10_000);
 
@@ -124,5 +128,32 @@ describe('Redfish driver, other BMC shapes', () => {
   it('reports a reset type the BMC does not offer', async () => {
     const { bmc } = await open({ resetTypes: ['On', 'ForceOff'] });
     await expect(new RedfishDriver(bmc).cycle(signal())).rejects.toThrow(/offers no PowerCycle or ForceRestart reset/);
+  });
+});
+
+describe('Redfish driver, BMCs that do not answer', () => {
+  it('gives up at the deadline on a BMC that accepts the connection and never answers', async () => {
+    const { key, cert, fingerprint } = makeSelfSignedCert();
+    const silent = https.createServer({ key, cert }, () => {
+      /* never answers */
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const driver = new RedfishDriver({ driver: 'redfish', address: '127.0.0.1', port: (silent.address() as AddressInfo).port, username: 'root', password: 'p', certFingerprint: fingerprint });
+      const error = await withDeadline(500, 'BMC redfish power status', (deadline) => driver.status(deadline)).catch((e: unknown) => e);
+      expect((error as PowerError).failure).toBe('timeout');
+      expect((error as PowerError).message).toMatch(/no answer within 0.5 s/);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('says when nothing listens', async () => {
+    const port = await freeTcpPort();
+    const driver = new RedfishDriver({ driver: 'redfish', address: '127.0.0.1', port, username: 'root', password: 'p' });
+    const error = await driver.status(signal()).catch((e: unknown) => e);
+    expect((error as PowerError).failure).toBe('unreachable');
+    expect((error as PowerError).message).toMatch(/ECONNREFUSED/);
   });
 });
