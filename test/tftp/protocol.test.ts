@@ -14,6 +14,7 @@ beforeAll(async () => {
   h = await startHarness({ timeoutSeconds: 0.5, retries: 3, minTimeoutMs: 250 });
   await writeFile(join(h.root, 'file.bin'), content);
   await writeFile(join(h.root, 'exact.bin'), Buffer.alloc(1024, 1));
+  await writeFile(join(h.root, 'empty.bin'), Buffer.alloc(0));
   await writeFile(join(h.root, 'text.txt'), 'one\ntwo\r\n');
   await mkdir(join(h.root, 'sub'));
   await writeFile(join(h.root, 'sub', 'inner.txt'), 'inner');
@@ -87,6 +88,14 @@ describe('read requests', () => {
     client.close();
     expect(Object.fromEntries(oack!)).toEqual({ tsize: String(content.length), blksize: '1024', windowsize: '4' });
     expect(data.equals(content)).toBe(true);
+  });
+
+  it('serves an empty file as one empty block', async () => {
+    const client = await RawClient.open();
+    const { data, oack } = await fetchAll(client, 'empty.bin', [['tsize', '0']]);
+    client.close();
+    expect(oack!.get('tsize')).toBe('0');
+    expect(data.length).toBe(0);
   });
 
   it('converts netascii', async () => {
