@@ -1,5 +1,6 @@
 // Failure paths: the pxelinux renderer throws, the event log fails, the service is started the way main.ts
 // starts it.
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTftp } from '../../server/tftp/service.ts';
 import { blksizeLimitFor } from '../../server/tftp/mtu.ts';
@@ -67,12 +68,14 @@ describe('generated files', () => {
 
 describe('startTftp as main.ts calls it', () => {
   it('listens, names itself and closes', async () => {
-    const ctx = makeContext(await makeRoot());
+    const root = await makeRoot();
+    const ctx = makeContext(root);
     const service = await startTftp(ctx);
     expect(service.name).toBe('tftp');
     expect(service.address).toMatch(/^127\.0\.0\.1:\d+$/);
     await service.close();
     ctx.store.close();
+    await rm(root, { recursive: true, force: true });
   });
 });
 
