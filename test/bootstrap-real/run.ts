@@ -31,7 +31,7 @@ export function syncBootstrap(into: string): string[] {
 }
 
 /** Lines by which a stage says it changed something; a second run must print none of them. */
-const CHANGE = /racklift: (wrote|updated|restarted|installing|installed|created|uploaded|rebalanced|preseeded|removed|volume group|XFS made)/;
+const CHANGE = /racklift: (wrote|updated|restarted|installing|installed|created|uploaded|rebalanced|preseeded|removed|disabled|volume group|XFS made)/;
 let rerunChanges: string[] | null = null;
 
 function log(line: string): void {

@@ -1,7 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // The real bootstrap proof: opt-in (`npm run test:bootstrap-real`), root, Debian's mirror, tens of minutes.
 export default defineConfig({
+  root: fileURLToPath(new URL('../..', import.meta.url)),
   test: {
     include: ['test/bootstrap-real/**/*.test.ts'],
     pool: 'forks',
