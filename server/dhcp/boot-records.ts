@@ -10,6 +10,9 @@ import type { ClientRequest } from './request.ts';
 import { userClassForPlan } from './request.ts';
 import { isBootClient } from './scope.ts';
 
+/** Nodes written per turn of the event loop: a rack powering on must not hold the loop for long. */
+const BATCH = 20;
+
 export interface BootRecorderOptions {
   delayMs?: number;
   minIntervalMs?: number;
@@ -45,12 +48,21 @@ export class BootRecorder {
     this.timer ??= setTimeout(() => this.flush(), this.delayMs);
   }
 
-  flush(): void {
+  /** Writes up to one batch now; the rest follows on later turns of the event loop (or all, with `all`). */
+  flush(all = false): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.pending.size === 0) return;
-    const batch = [...this.pending];
-    this.pending.clear();
+    do {
+      const batch = [...this.pending].slice(0, BATCH);
+      if (batch.length === 0) return;
+      for (const [mac] of batch) this.pending.delete(mac);
+      this.write(batch);
+    } while (all);
+    if (this.pending.size > 0) this.timer = setTimeout(() => this.flush(), 0);
+    if (this.lastRecorded.size > 10_000) this.forgetOld();
+  }
+
+  private write(batch: [string, NodeFacts][]): void {
     try {
       this.db.transaction(() => {
         for (const [mac, facts] of batch) {
@@ -62,7 +74,6 @@ export class BootRecorder {
     } catch (error) {
       this.log.error({ err: error, macs: batch.map(([mac]) => mac) }, 'could not record network-boot clients');
     }
-    if (this.lastRecorded.size > 10_000) this.forgetOld();
   }
 
   private forgetOld(): void {
@@ -71,7 +82,7 @@ export class BootRecorder {
   }
 
   close(): void {
-    this.flush();
+    this.flush(true);
   }
 }
 

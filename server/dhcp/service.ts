@@ -166,7 +166,7 @@ export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
     counters: () => ({ ...engine.counters }),
     flush: () => {
       leases.flush();
-      recorder.flush();
+      recorder.flush(true);
     },
     close: async () => {
       clearInterval(counterTimer);

@@ -293,6 +293,17 @@ describe('engine edge cases', () => {
     expect(parts.engine.counters.duplicate).toBe(1);
   });
 
+  it('records a rack of new machines in small batches, not in one long transaction', () => {
+    setup({ 'provisioning.pool': { start: '10.231.10.100', end: '10.231.10.199' } });
+    const macs = Array.from({ length: 50 }, (_, i) => `52:54:00:50:00:${i.toString(16).padStart(2, '0')}`);
+    for (const mac of macs) bind({ mac, ...PXE_BIOS });
+    const discovered = () => macs.filter((mac) => ctx.services.nodes.findByMac(mac)).length;
+    parts.recorder.flush();
+    expect(discovered()).toBe(20);
+    parts.recorder.flush(true);
+    expect(discovered()).toBe(50);
+  });
+
   it('turns a failing store into a counted handler error, never a throw', () => {
     setup();
     ctx.store.nodes.getByMac = () => {
