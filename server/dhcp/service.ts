@@ -94,10 +94,15 @@ export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
 
   // Built only when debug logging is on: at thousands of datagrams a second the log arguments cost too.
   const debug = log.isLevelEnabled('debug');
+  let sendErrorLoggedAt = 0;
   const onSent = (error: Error | null) => {
     if (!error) return;
     engine.counters.sendErrors++;
-    if (debug) log.debug({ err: error }, 'DHCP reply could not be sent');
+    const now = Date.now();
+    if (now - sendErrorLoggedAt < 10_000) return;
+    sendErrorLoggedAt = now;
+    // ENETUNREACH for 255.255.255.255 means the broadcast host route is missing (see dhcp.manageBroadcastRoute).
+    log.warn({ err: error, sendErrors: engine.counters.sendErrors }, `DHCP reply could not be sent: ${error.message}`);
   };
   let poolFullLoggedAt = 0;
   let poolFullSinceLog = 0;
