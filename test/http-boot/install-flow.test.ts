@@ -148,5 +148,8 @@ describe('one install, start to finish', () => {
     const user = await (await get(`/install/${token}/user-data`)).text();
     expect(user.startsWith('#cloud-config\n')).toBe(true);
     expect((await get(`/install/${token}/vendor-data`)).status).toBe(200);
+    const failures = eventsOf('render-failed').length;
+    expect((await get(`/install/${token}/network-config`)).status).toBe(404);
+    expect(eventsOf('render-failed').length).toBe(failures);
   });
 });

@@ -5,7 +5,7 @@ import express, { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../context.ts';
 import { IllegalTransitionError } from '../../domain/lifecycle.ts';
 import { isSshPublicKeyLine } from '../../render/context.ts';
-import { renderInstallFile } from '../../render/index.ts';
+import { INSTALL_FILE_KINDS, renderInstallFile } from '../../render/index.ts';
 import { StaleStateError, type StoredNode } from '../../store/nodes.ts';
 
 const ACTOR = 'installer';
@@ -49,6 +49,12 @@ export function installRoutes(ctx: AppContext): Router {
     res.set('Cache-Control', 'no-store');
     const node = tokenNode(req, res, `GET ${kind}`);
     if (!node) return;
+    const profile = node.profile ? ctx.store.profiles.get(node.profile) : null;
+    if (profile && !(INSTALL_FILE_KINDS[profile.installer] as readonly string[]).includes(kind)) {
+      // Installers probe optional files (cloud-init asks for network-config): a plain 404, not an event.
+      res.status(404).type('text/plain').send(`no ${kind} for a ${profile.installer} install\n`);
+      return;
+    }
     let file;
     try {
       file = renderInstallFile(ctx, node, kind);
@@ -56,8 +62,7 @@ export function installRoutes(ctx: AppContext): Router {
       const reason = (error as Error).message;
       ctx.store.events.append({ nodeId: node.id, mac: node.mac, kind: 'render-failed', message: `${kind}: ${reason}`, actor: ACTOR });
       ctx.log.warn({ node: node.hostname, kind, reason }, 'installer file could not be rendered');
-      const status = /has no .* file; it serves/.test(reason) ? 404 : 500;
-      res.status(status).type('text/plain').send(`racklift: ${reason}\n`);
+      res.status(500).type('text/plain').send(`racklift: ${reason}\n`);
       return;
     }
     markInstalling(ctx, node, `fetched its ${kind}`);
