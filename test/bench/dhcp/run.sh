@@ -68,7 +68,7 @@ start_racklift() {
   mkdir -p "$WORK/racklift"
   cat > "$WORK/racklift/racklift.yaml" <<YAML
 dataDir: $WORK/racklift/data
-log: { level: warn }
+log: { level: ${RACKLIFT_LOG_LEVEL:-warn} }
 http: { host: 127.0.0.1, port: 8080 }
 provisioning:
   interface: rldb-s
