@@ -90,6 +90,9 @@ export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
     checkInterface(iface, settings.serverAddressText, log);
     if (config.dhcp.manageBroadcastRoute) await ensureBroadcastRoute(iface, log);
   }
+  if (config.dhcp.host !== '0.0.0.0') {
+    log.warn({ host: config.dhcp.host }, `DHCP bound to ${config.dhcp.host}: broadcasts from clients without an address reach only a socket on 0.0.0.0, so only relayed and unicast requests will be answered`);
+  }
   const { engine, leases, recorder } = buildDhcpEngine(ctx, log);
 
   // Built only when debug logging is on: at thousands of datagrams a second the log arguments cost too.
