@@ -180,6 +180,6 @@ export function writeApplianceConfig(lab: Lab, settings: Record<string, unknown>
 export async function startAppliance(lab: Lab, configPath: string): Promise<NsProcess> {
   const env = { PATH: process.env.PATH, HOME: lab.workDir, RACKLIFT_CONFIG: configPath };
   const appliance = spawnIn(lab.server, process.execPath, [join(REPO_ROOT, 'bin', 'racklift.js'), '--config', configPath, 'serve'], { env });
-  await appliance.waitFor(/DHCP (authoritative|proxy) on/, 30_000);
+  await appliance.waitFor(/DHCP (authoritative|proxy) on/, 60_000);
   return appliance;
 }

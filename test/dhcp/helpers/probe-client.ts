@@ -14,7 +14,7 @@ export class Probe {
 
   static async start(lab: Lab): Promise<Probe> {
     const child = spawnIn(lab.client, globalThis.process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/dhcp/helpers/probe.ts')]);
-    await child.waitFor(/probe ready/, 20_000);
+    await child.waitFor(/probe ready/, 60_000);
     return new Probe(child);
   }
 
