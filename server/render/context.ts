@@ -172,7 +172,8 @@ export function buildRenderContext(ctx: AppContext, node: StoredNode, profile: O
   const sshPublicKey = ctx.services.sshIdentity().publicKey;
   if (!isSshPublicKeyLine(sshPublicKey)) throw new RenderError('the appliance SSH public key is not one authorized_keys line');
   const url = safeUrl(ctx.config.publicUrl, 'public URL');
-  if (!/^[A-Za-z0-9_-]{32}$/.test(token)) throw new RenderError('install token has an unexpected shape');
+  // Live tokens are 32 base64url characters; previews use stand-ins of the same alphabet.
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(token)) throw new RenderError('install token has an unexpected shape');
   const installBase = `${url}/install/${token}`;
   const mirror = mirrorParts(profile.mirrorUrl);
   const interfaceName = node.interfaces.management ?? 'auto';
