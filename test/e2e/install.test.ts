@@ -5,6 +5,7 @@
 // Environment: RACKLIFT_E2E_ACCEL=kvm tries KVM instead of TCG; RACKLIFT_E2E_PACKAGE_CACHE moves the cache.
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatEvents } from './harness/appliance.ts';
 import { startLab, type Lab } from './harness/lab.ts';
@@ -17,6 +18,18 @@ const skip = skipReason('e2e full Debian install', { installer: true });
 const accel = process.env.RACKLIFT_E2E_ACCEL === 'kvm' ? 'kvm' : 'tcg';
 const MINUTE = 60_000;
 const INSTALL_LIMIT = 150 * MINUTE;
+const MIRROR = 'http://deb.debian.org/debian';
+
+/** Status of one .udeb listed in the mirror's installer index, fetched from the host side (HEAD). */
+async function firstInstallerComponentStatus(mirror: string): Promise<{ url: string; status: number }> {
+  const index = await fetch(`${mirror}/dists/bookworm/main/debian-installer/binary-amd64/Packages.gz`);
+  if (!index.ok) return { url: index.url, status: index.status };
+  const text = gunzipSync(Buffer.from(await index.arrayBuffer())).toString('utf8');
+  const file = /^Filename: (\S+\.udeb)$/m.exec(text)?.[1];
+  if (!file) return { url: index.url, status: 0 };
+  const url = `${mirror}/${file}`;
+  return { url, status: (await fetch(url, { method: 'HEAD' })).status };
+}
 
 describe.skipIf(skip !== null)(`a VM installs Debian 12 through the appliance (${accel})`, () => {
   let lab: Lab;
@@ -32,7 +45,7 @@ describe.skipIf(skip !== null)(`a VM installs Debian 12 through the appliance ($
     proxy = await startPackageProxy({
       network: lab.network,
       workDir: lab.workDir,
-      allowedHosts: ['deb.debian.org', 'security.debian.org'],
+      allowedHosts: [new URL(MIRROR).hostname, 'security.debian.org'],
       applianceHostPort: new URL(lab.appliance.baseUrl).host,
       cacheDir: process.env.RACKLIFT_E2E_PACKAGE_CACHE ?? '/var/tmp/racklift-e2e-packages',
     });
@@ -49,6 +62,12 @@ describe.skipIf(skip !== null)(`a VM installs Debian 12 through the appliance ($
   it(
     'installs, reports done, reboots to its disk and comes up',
     async () => {
+      // The netboot installer loads most of its components (.udeb) from the mirror; a mirror that serves only
+      // .deb files stops it at "Loading additional components" with a Retry dialog. Say so at once.
+      const udeb = await firstInstallerComponentStatus(MIRROR);
+      if (udeb.status !== 200) {
+        throw new Error(`the mirror ${MIRROR} does not serve the installer's components (${udeb.url} answered ${udeb.status}); the netboot installer cannot get past "Loading additional components" here`);
+      }
       const mac = '52:54:00:e2:50:40';
       lab.appliance.cli(['node', 'add', mac, '--hostname', 'e2e-install', '--roles', 'compute', '--profile', 'debian-12', '--address', '10.231.50.40']);
       const disk = join(lab.workDir, 'disk.raw');
