@@ -129,10 +129,6 @@ export function rootPasswordHash(ctx: AppContext): string {
   return hash;
 }
 
-function clusterSetting(ctx: AppContext, key: string): unknown {
-  return ctx.store.cluster.get().settings[key];
-}
-
 function networkFor(ctx: AppContext, node: StoredNode): RenderContext['network'] {
   const address = node.addresses.management ? checked(ipv4Schema, node.addresses.management, 'management address') : null;
   const served = address ? subnetFor(ctx.services.addressPlan, parseIpv4(address)) : null;
@@ -162,12 +158,13 @@ function installSourceOf(ctx: AppContext, profile: OsProfile, mirror: MirrorPart
 
 export function buildRenderContext(ctx: AppContext, node: StoredNode, profile: OsProfile, token: string): RenderContext {
   const hostname = checked(hostnameSchema, node.hostname ?? '', 'hostname');
-  const configuredDomain = clusterSetting(ctx, 'domain') ?? ctx.config.provisioning.domain;
+  const settings = ctx.store.cluster.get().settings;
+  const configuredDomain = settings.domain ?? ctx.config.provisioning.domain;
   const [shortname, ...rest] = hostname.split('.');
   const domain = rest.length > 0 ? rest.join('.') : checked(hostnameSchema, configuredDomain, 'cluster domain');
-  const timezone = String(clusterSetting(ctx, 'timezone') ?? 'Etc/UTC');
+  const timezone = String(settings.timezone ?? 'Etc/UTC');
   if (!TIMEZONE.test(timezone)) throw new RenderError(`cluster timezone ${JSON.stringify(timezone)} is not a zone name such as Europe/Berlin`);
-  const ntpSetting = clusterSetting(ctx, 'ntp');
+  const ntpSetting = settings.ntp;
   const ntp = (Array.isArray(ntpSetting) ? ntpSetting : ctx.config.provisioning.ntp).map((server) => checked(hostnameSchema, server, 'NTP server'));
   const sshPublicKey = ctx.services.sshIdentity().publicKey;
   if (!isSshPublicKeyLine(sshPublicKey)) throw new RenderError('the appliance SSH public key is not one authorized_keys line');
