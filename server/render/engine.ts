@@ -10,8 +10,12 @@ import { RenderError } from './context.ts';
 
 type Compiled = (context: unknown) => string;
 
+/** Template files are re-checked for changes at most this often (a stat per render would be wasted work). */
+const RECHECK_MS = 2000;
+
 interface CacheEntry {
   mtimeMs: number;
+  checkedAt: number;
   compiled: Compiled;
 }
 
@@ -19,6 +23,7 @@ export class TemplateEngine {
   private readonly handlebars = Handlebars.create();
   private readonly cache = new Map<string, CacheEntry>();
   private partialsStamp = '';
+  private partialsCheckedAt = 0;
 
   constructor(readonly templatesDir: string) {
     for (const [name, helper] of Object.entries(templateHelpers)) this.handlebars.registerHelper(name, helper);
@@ -35,16 +40,20 @@ export class TemplateEngine {
   render(path: string, context: unknown): string {
     this.refreshPartials();
     const file = this.resolveTemplate(path);
-    let stat;
-    try {
-      stat = statSync(file);
-    } catch {
-      throw new RenderError(`template ${path} does not exist under ${this.templatesDir}`);
-    }
     let entry = this.cache.get(file);
-    if (!entry || entry.mtimeMs !== stat.mtimeMs) {
-      entry = { mtimeMs: stat.mtimeMs, compiled: this.compile(readFileSync(file, 'utf8'), path) };
-      this.cache.set(file, entry);
+    const now = Date.now();
+    if (!entry || now - entry.checkedAt >= RECHECK_MS) {
+      let stat;
+      try {
+        stat = statSync(file);
+      } catch {
+        throw new RenderError(`template ${path} does not exist under ${this.templatesDir}`);
+      }
+      if (!entry || entry.mtimeMs !== stat.mtimeMs) {
+        entry = { mtimeMs: stat.mtimeMs, checkedAt: now, compiled: this.compile(readFileSync(file, 'utf8'), path) };
+        this.cache.set(file, entry);
+      }
+      entry.checkedAt = now;
     }
     try {
       return entry.compiled(context);
@@ -73,13 +82,18 @@ export class TemplateEngine {
 
   /** Registers templates/snippets/*.hbs as partials; re-registers when any of them changed. */
   private refreshPartials(): void {
+    const now = Date.now();
+    if (now - this.partialsCheckedAt < RECHECK_MS) return;
+    this.partialsCheckedAt = now;
     const dir = join(this.templatesDir, 'snippets');
     if (!existsSync(dir)) return;
     const files = readdirSync(dir).filter((name) => name.endsWith('.hbs')).sort();
     const stamps = files.map((name) => `${name}:${statSync(join(dir, name)).mtimeMs}`).join('|');
     if (stamps === this.partialsStamp) return;
+    // Registered compiled: a partial registered as a string is compiled again on every use.
     for (const name of files) {
-      this.handlebars.registerPartial(`snippets/${name.slice(0, -4)}`, readFileSync(join(dir, name), 'utf8'));
+      const source = readFileSync(join(dir, name), 'utf8');
+      this.handlebars.registerPartial(`snippets/${name.slice(0, -4)}`, this.handlebars.compile(source, { noEscape: true, strict: true }));
     }
     this.partialsStamp = stamps;
     this.cache.clear();
