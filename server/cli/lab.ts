@@ -38,6 +38,7 @@ async function runLab(options: LabOptions): Promise<number> {
   const { startLab } = await import('../../test/e2e/harness/lab.ts');
   const { bootAsPlainPxeRom } = await import('../../test/e2e/harness/firmware.ts');
   const { formatEvents } = await import('../../test/e2e/harness/appliance.ts');
+  const { tftpTransfers } = await import('../../test/e2e/harness/scenario.ts');
   const { cleanupAll } = await import('../../test/e2e/harness/cleanup.ts');
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
@@ -76,6 +77,8 @@ async function runLab(options: LabOptions): Promise<number> {
     line(`--- serial console of the VM (last 30 lines; full log: ${vm.serialPath}) ---`);
     line(vm.console().split('\n').filter((text) => text.trim() !== '').slice(-30).join('\n'));
     line('---');
+    const served = tftpTransfers(lab.appliance.log()).map((t) => `${t.file} (${t.bytes} bytes)`);
+    line(`appliance served over TFTP: ${served.length > 0 ? served.join(', ') : 'nothing'}`);
     const node = lab.appliance.node(options.mac);
     line(`[${elapsed()}] node ${options.mac}: ${node?.state ?? 'not recorded'}${ok ? '' : ' (did not get as far as expected before the timeout)'}`);
     if (ok) line(options.install ? 'the installer fetched its Preseed: the node is installing' : 'an unknown machine was recorded as discovered and told to boot its own disk');
