@@ -209,3 +209,40 @@ describe.skipIf(!usable)('proxyDHCP in network namespaces', () => {
     expect(ack.reply).toMatchObject({ type: MessageType.ACK, file: `http://${SERVER}:8080/boot.ipxe?mac=${mac}` });
   });
 });
+
+describe.skipIf(!usable)('without the broadcast host route', () => {
+  let lab: Lab;
+  let appliance: NsProcess;
+  let probe: Probe;
+
+  beforeAll(async () => {
+    lab = createLab('r');
+    // The client side also holds the reserved address, so a unicast reply to it is heard.
+    execFileSync('ip', ['-n', lab.client, 'addr', 'add', `${RESERVED}/24`, 'dev', lab.clientIf]);
+    const configPath = writeApplianceConfig(lab, { dhcp: { manageBroadcastRoute: false } });
+    const config = loadConfig({ file: configPath, env: {} });
+    const store = openStore(databasePath(config.dataDir));
+    createServices(config, store).nodes.add(KNOWN, { hostname: 'node1', managementAddress: RESERVED }, 'test');
+    store.close();
+    appliance = await startAppliance(lab, configPath);
+    probe = await Probe.start(lab);
+  });
+
+  afterAll(async () => {
+    await probe?.stop();
+    await appliance?.stop();
+    lab?.destroy();
+  });
+
+  it('cannot broadcast from a namespace interface (ENETUNREACH): counted and logged, still answers unicast', async () => {
+    probe.send({ type: MessageType.DISCOVER, mac: KNOWN, xid: 0x66000001, ...PXE_BIOS });
+    await appliance.waitFor(/DHCP reply could not be sent: send ENETUNREACH 255\.255\.255\.255/, 10_000);
+    // A renewal is unicast to ciaddr, which the subnet route reaches.
+    probe.send({ type: MessageType.REQUEST, mac: KNOWN, xid: 0x66000002, ciaddr: RESERVED }, { to: SERVER });
+    const ack = await probe.reply(0x66000002);
+    expect(ack.reply).toMatchObject({ type: MessageType.ACK, yiaddr: RESERVED });
+    await appliance.stop();
+    const stopped = appliance.output().split('\n').find((line) => line.includes('"DHCP stopped"'));
+    expect(JSON.parse(stopped!).counters.sendErrors).toBeGreaterThanOrEqual(1);
+  });
+});
