@@ -120,6 +120,16 @@ describe.skipIf(!usable)('DHCP with real clients in network namespaces', () => {
     expect(seen.reply.options[Option.RELAY_AGENT_INFO]).toBe('0105' + Buffer.from('rack2').toString('hex'));
   });
 
+  it('answers a burst of 90 relayed DISCOVERs sent at once (a rack powering on), each with its own address', async () => {
+    const first = 0x5b000000;
+    for (let i = 0; i < 90; i++) {
+      const mac = `52:54:00:14:00:${i.toString(16).padStart(2, '0')}`;
+      probe.send({ type: MessageType.DISCOVER, mac, xid: first + i, ...PXE_BIOS, giaddr: '10.231.11.1' }, { from: 67, to: SERVER });
+    }
+    const offers = await Promise.all(Array.from({ length: 90 }, (_, i) => probe.reply(first + i, 30_000)));
+    expect(new Set(offers.map((seen) => seen.reply.yiaddr)).size).toBe(90);
+  });
+
   it('refuses the 4th client of a pool of 3 and stays responsive; records each new PXE MAC once', async () => {
     const macs = ['52:54:00:12:00:01', '52:54:00:12:00:02', '52:54:00:12:00:03', '52:54:00:12:00:04'];
     const acked: string[] = [];
