@@ -92,6 +92,12 @@ const stop = async (code: number) => {
   qemu.kill('SIGTERM');
   await http.close();
   log(`${outcome} after ${Math.round((Date.now() - started) / 1000)} s`);
+  // Release the FIFO reader blocked in open() (the thread pool would hold up process exit).
+  try {
+    writeFileSync(keys, '');
+  } catch {
+    /* no reader */
+  }
   if (!process.argv.includes('--keep')) fixture.cleanup();
   process.exit(code);
 };
