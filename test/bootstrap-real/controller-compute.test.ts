@@ -16,7 +16,9 @@ describe.skipIf(missing.length > 0)('real bootstrap: Debian 12 controller and co
     const summary = output.slice(output.lastIndexOf('PROVEN') >= 0 ? output.lastIndexOf('PROVEN') : Math.max(0, output.length - 4000));
     console.log(summary);
     expect(output).toContain('PROVEN');
-    expect(output).toMatch(/ctl1\$ openstack service list[\s\S]*identity[\s\S]*compute/);
-    expect(output).toMatch(/ctl1\$ openstack compute service list[\s\S]*nova-compute[\s\S]*cmp1/);
+    const services = output.slice(output.indexOf('ctl1$ openstack service list'), output.indexOf('ctl1$ openstack image list'));
+    for (const type of ['identity', 'image', 'placement', 'compute', 'network', 'volumev3', 'object-store']) expect(services).toContain(type);
+    expect(output.slice(output.indexOf('ctl1$ openstack image list'))).toContain('lab-image');
+    expect(output).toMatch(/\| nova-compute +\| cmp1 +\| nova +\| enabled \| up /);
   });
 });
