@@ -85,7 +85,6 @@ async function main(): Promise<number> {
     const bootstrapDir = join(lab.workDir, 'bootstrap');
     const stages = syncBootstrap(bootstrapDir);
     log(`stages in this run: ${stages.join(' ')}`);
-    process.env.RACKLIFT_BOOTSTRAP_DIR = bootstrapDir;
     const cluster = {
       domain: 'lab.test',
       neutron: { mechanism: 'linuxbridge', providerPhysnet: 'provider', providerInterface: 'eth1', vniRanges: '1:1000', external: null },

@@ -1,10 +1,10 @@
 // The stage library's change tracking, run with the real sh: a second identical write changes nothing, which
 // is what keeps services from restarting on a second run of a stage.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { stageLibrary } from './helpers.ts';
 
 function sh(script: string): string {
@@ -14,6 +14,7 @@ function sh(script: string): string {
 describe('stage library', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rl-bootstrap-lib-'));
   const me = `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('rl_put writes once, then reports no change for the same content and a change for new content', () => {
     const file = join(dir, 'put.conf');

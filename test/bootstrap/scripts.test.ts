@@ -1,9 +1,9 @@
 // Every stage script and verify command, rendered through the orchestrator's renderer with sample contexts
 // (Debian 12 and Ubuntu 24.04, Open vSwitch and Linux bridge, each role), passes `shellcheck -s sh` with no
 // finding that is not disabled inline with its reason; the stage library passes too.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_DIR, rawManifest, renderStage, shellcheck, shellcheckAvailable, stageLibrary, workDir } from './helpers.ts';
 import { sampleContext, type SampleRole } from './sample-context.ts';
 
@@ -16,6 +16,7 @@ describe.skipIf(!shellcheckAvailable)('stage scripts pass shellcheck', () => {
   beforeAll(() => {
     dir = workDir();
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the stage library', () => {
     expect(shellcheck(dir, { 'lib-check.sh': `#!/bin/sh\n${stageLibrary()}` })).toBe('');
