@@ -83,7 +83,12 @@ export function createLabNetwork(options: LabNetworkOptions): LabNetwork {
     // is routable from the start.
     ip('link', 'add', 'rlkeep0', 'type', 'veth', 'peer', 'name', 'rlkeep1');
     ip('link', 'set', 'rlkeep0', 'master', bridge, 'up');
-    ip('link', 'set', 'rlkeep1', 'up');
+    // No ARP on rlkeep1 either: it would answer for the appliance's address with its own MAC, and a VM that
+    // believed it would send everything into the drop rule below.
+    ip('link', 'set', 'rlkeep1', 'arp', 'off', 'up');
+    // The bridge floods broadcasts to rlkeep0, so they also arrive on rlkeep1; without this rule the
+    // appliance's 0.0.0.0:67 socket would see every DHCP request twice and answer it twice.
+    run('ip', ['netns', 'exec', name, 'nft', '-f', '-'], 'table inet rl_e2e {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    iifname "rlkeep1" drop\n  }\n}\n');
     for (const tap of taps) {
       ip('tuntap', 'add', tap, 'mode', 'tap');
       ip('link', 'set', tap, 'master', bridge, 'up');

@@ -8,7 +8,7 @@ import { DEBIAN_INSTALLER_DIR } from './boot-files.ts';
 export function missingForE2e(options: { uefi?: boolean; installer?: boolean } = {}): string | null {
   if (process.platform !== 'linux') return 'not Linux';
   if (process.getuid?.() !== 0) return 'not root (network namespaces and tap devices need root)';
-  for (const command of ['ip', 'qemu-system-x86_64', 'radvd', 'curl']) {
+  for (const command of ['ip', 'nft', 'qemu-system-x86_64', 'radvd', 'curl']) {
     if (!hasCommand(command)) return `${command} is not installed (scripts/install-deps.sh installs it)`;
   }
   if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing (no tap devices)';
