@@ -18,7 +18,7 @@ import {
 import type { Store } from '../store/index.ts';
 import type { NodeFields, StoredNode } from '../store/nodes.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
-import { InstallTokens, looksLikeInstallToken } from './install-tokens.ts';
+import { InstallTokens, claimedNodeId } from './install-tokens.ts';
 
 export const nodeSettingsSchema = z
   .object({
@@ -161,21 +161,33 @@ export class NodeService {
 
   /**
    * The node that owns a live install token, or null (wrong, old-generation or already used token). A refusal
-   * is recorded as an event so an operator sees machines that try stale tokens.
+   * is recorded as an event naming the machine where the token tells it, and what to do about it.
    */
   nodeForInstallToken(token: string, what: string): StoredNode | null {
-    const node = looksLikeInstallToken(token) ? this.store.nodes.getByInstallTokenHash(InstallTokens.hash(token)) : null;
-    if (node && installTokenValid(node.state) && this.tokens.matches(token, node.id, node.generation)) return node;
+    const claimedId = claimedNodeId(token);
+    const node = claimedId === null ? null : this.store.nodes.get(claimedId);
+    if (node && installTokenValid(node.state) && node.installTokenHash === InstallTokens.hash(token) && this.tokens.matches(token, node.id, node.generation)) {
+      return node;
+    }
     this.store.events.append({
       nodeId: node?.id ?? null,
       mac: node?.mac ?? null,
       kind: 'token-refused',
-      message: node
-        ? `install token refused for ${what}: node is ${node.state}, the token is no longer valid`
-        : `install token refused for ${what}: unknown or old token`,
+      message: `install token refused for ${what}: ${node ? this.whyTokenRefused(node, token) : 'unknown token'}`,
       actor: 'installer',
     });
     return null;
+  }
+
+  private whyTokenRefused(node: StoredNode, token: string): string {
+    if (this.tokens.matches(token, node.id, node.generation)) {
+      return `the install of generation ${node.generation} is over (node is ${node.state}); re-image the node to install again`;
+    }
+    const old = this.tokens.generationOf(token, node.id, node.generation);
+    if (old !== null) {
+      return `token of install generation ${old}, the node is at generation ${node.generation}: an old installer is still running; power-cycle the machine so it boots the new one`;
+    }
+    return 'the token does not belong to this node (forged or from another appliance)';
   }
 
   private validateSettings(node: StoredNode | null, settings: NodeSettings): NodeFields {

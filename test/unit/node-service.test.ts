@@ -42,11 +42,18 @@ describe('node service', () => {
     expect(newToken).not.toBe(oldToken);
     expect(services.nodes.nodeForInstallToken(oldToken, 'preseed')).toBeNull();
     expect(services.nodes.nodeForInstallToken(newToken, 'preseed')?.id).toBe(node.id);
-    expect(store.events.listRecent(1)[0]).toMatchObject({ kind: 'token-refused', nodeId: null });
+    expect(store.events.listRecent(1)[0]).toMatchObject({
+      kind: 'token-refused',
+      nodeId: node.id,
+      message: expect.stringContaining('token of install generation 1, the node is at generation 2'),
+    });
+    expect(services.nodes.nodeForInstallToken('zz-' + newToken.slice(3), 'preseed')).toBeNull();
+    expect(services.nodes.nodeForInstallToken('not a token', 'preseed')).toBeNull();
+    expect(store.events.listRecent(1)[0]).toMatchObject({ nodeId: null, message: 'install token refused for preseed: unknown token' });
   });
 
   it('a token stops working once the install is done', () => {
-    const { services } = setup();
+    const { services, store } = setup();
     let node = services.nodes.add('52:54:00:aa:bb:03', { hostname: 'cmp2', profile: 'debian-12' }, 'cli');
     const token = services.nodes.installTokenOf(node)!;
     node = services.nodes.apply(node, { kind: 'install-started' }, 'installer');
@@ -54,6 +61,7 @@ describe('node service', () => {
     expect(node.installTokenHash).toBeNull();
     expect(services.nodes.installTokenOf(node)).toBeNull();
     expect(services.nodes.nodeForInstallToken(token, 'done')).toBeNull();
+    expect(store.events.listRecent(1)[0]!.message).toContain('the install of generation 1 is over (node is installed)');
   });
 
   it('rejects bad operator input with the field and the reason', () => {

@@ -3,8 +3,8 @@
 # Runs inside the installed system (Kickstart %post, chroot of Preseed late_command, curtin in-target): installs
 # the appliance's SSH key for root and reports the node's SSH host key with the done callback.
 set -u
-DONE_URL='http://10.231.4.1:8080/install/hdKngNJgUMemG7Es6T1C-u6IawnUFYK9/done'
-FAILED_URL='http://10.231.4.1:8080/install/hdKngNJgUMemG7Es6T1C-u6IawnUFYK9/failed'
+DONE_URL='http://10.231.4.1:8080/install/3-hdKngNJgUMemG7Es6T1C-u6IawnUFY/done'
+FAILED_URL='http://10.231.4.1:8080/install/3-hdKngNJgUMemG7Es6T1C-u6IawnUFY/failed'
 HOST_KEY=/etc/ssh/ssh_host_ed25519_key.pub
 
 post_file() {

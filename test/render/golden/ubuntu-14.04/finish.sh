@@ -3,8 +3,8 @@
 # Runs inside the installed system (Kickstart %post, chroot of Preseed late_command, curtin in-target): installs
 # the appliance's SSH key for root and reports the node's SSH host key with the done callback.
 set -u
-DONE_URL='http://10.231.4.1:8080/install/dMIjjWZZhsCKgDCvIxXcd6Zwa5U9CNkv/done'
-FAILED_URL='http://10.231.4.1:8080/install/dMIjjWZZhsCKgDCvIxXcd6Zwa5U9CNkv/failed'
+DONE_URL='http://10.231.4.1:8080/install/6-dMIjjWZZhsCKgDCvIxXcd6Zwa5U9CN/done'
+FAILED_URL='http://10.231.4.1:8080/install/6-dMIjjWZZhsCKgDCvIxXcd6Zwa5U9CN/failed'
 HOST_KEY=/etc/ssh/ssh_host_ed25519_key.pub
 
 post_file() {

@@ -3,8 +3,8 @@
 # Runs inside the installed system (Kickstart %post, chroot of Preseed late_command, curtin in-target): installs
 # the appliance's SSH key for root and reports the node's SSH host key with the done callback.
 set -u
-DONE_URL='http://10.231.4.1:8080/install/ENeaUdajQxk6n0qwCKImQjWE63ckK9pF/done'
-FAILED_URL='http://10.231.4.1:8080/install/ENeaUdajQxk6n0qwCKImQjWE63ckK9pF/failed'
+DONE_URL='http://10.231.4.1:8080/install/2-ENeaUdajQxk6n0qwCKImQjWE63ckK9/done'
+FAILED_URL='http://10.231.4.1:8080/install/2-ENeaUdajQxk6n0qwCKImQjWE63ckK9/failed'
 HOST_KEY=/etc/ssh/ssh_host_ed25519_key.pub
 
 post_file() {
