@@ -42,6 +42,16 @@ export async function startAppliance(config: Config, log: Logger = createLogger(
     await stop();
     throw error;
   }
+  warnAboutInstallerNetwork(config, log);
   for (const service of running) log.info({ service: service.name, address: service.address }, `${service.name} listening on ${service.address}`);
   return { ctx, services: running, stop };
+}
+
+/** The Debian installer stops at a question when DHCP gives it no router or name server: say so at start. */
+function warnAboutInstallerNetwork(config: Config, log: Logger): void {
+  if (!config.dhcpEnabled || config.dhcp.mode !== 'authoritative') return;
+  const missing = [config.provisioning.gateway ? null : 'provisioning.gateway', config.provisioning.dns.length > 0 ? null : 'provisioning.dns'].filter(Boolean);
+  if (missing.length > 0) {
+    log.warn({ missing }, `${missing.join(' and ')} not set: DHCP answers carry no ${missing.length === 2 ? 'router or name server' : missing[0] === 'provisioning.gateway' ? 'router' : 'name server'}, and installers may stop to ask for one`);
+  }
 }
