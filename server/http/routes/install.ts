@@ -91,36 +91,36 @@ export function installRoutes(ctx: AppContext): Router {
       res.status(400).type('text/plain').send('expected the SSH host public key line, e.g. the contents of /etc/ssh/ssh_host_ed25519_key.pub\n');
       return;
     }
-    try {
+    answerTransition(res, () => {
       const installing = markInstalling(ctx, node, 'reported done without fetching a file first');
       ctx.store.nodes.update(installing.id, { sshHostKey: hostKey });
       ctx.services.nodes.apply(ctx.store.nodes.get(installing.id)!, { kind: 'install-done' }, ACTOR, `installed: the installer reported done (host key ${hostKey.split(' ')[0]})`);
-    } catch (error) {
-      if (error instanceof StaleStateError || error instanceof IllegalTransitionError) {
-        res.status(409).type('text/plain').send(`${error.message}\n`);
-        return;
-      }
-      throw error;
-    }
-    res.type('text/plain').send('ok\n');
+    });
   });
 
   router.post('/install/:token/failed', ...body, (req, res) => {
     const node = tokenNode(req, res, 'POST failed');
     if (!node) return;
     const reason = reasonFrom(req.body);
-    try {
+    answerTransition(res, () => {
       const installing = markInstalling(ctx, node, 'reported a failure');
       ctx.services.nodes.apply(installing, { kind: 'fail', phase: 'install', reason: `installer: ${reason}` }, ACTOR);
-    } catch (error) {
-      if (error instanceof StaleStateError || error instanceof IllegalTransitionError) {
-        res.status(409).type('text/plain').send(`${error.message}\n`);
-        return;
-      }
-      throw error;
-    }
-    res.type('text/plain').send('ok\n');
+    });
   });
 
   return router;
+}
+
+/** Runs a lifecycle change for an installer callback: `ok`, or 409 with the lifecycle's reason. */
+function answerTransition(res: Response, change: () => void): void {
+  try {
+    change();
+  } catch (error) {
+    if (error instanceof StaleStateError || error instanceof IllegalTransitionError) {
+      res.status(409).type('text/plain').send(`${error.message}\n`);
+      return;
+    }
+    throw error;
+  }
+  res.type('text/plain').send('ok\n');
 }
