@@ -157,19 +157,9 @@ export function pxelinuxConfigFor(ctx: AppContext, macInput: string | null): str
   const plan = ctx.services.boot.planFor({ mac, vendorClass: 'PXEClient:Arch:00000', archCode: 0 });
   if (plan.target.kind === 'install' && plan.node) {
     try {
-      const boot = installBootFor(ctx, plan.node);
-      if (/^https?:\/\//.test(boot.kernel) || /^https?:\/\//.test(boot.initrd)) {
-        throw new RenderError(`profile ${boot.profile.name}: pxelinux loads its kernel over TFTP, but the profile names a URL`);
-      }
-      return engine.render('pxelinux/install.cfg.hbs', {
-        mac,
-        hostname: boot.context.node.hostname,
-        profile: boot.profile.name,
-        generation: plan.node.generation,
-        kernelPath: boot.kernel,
-        initrdPath: boot.initrd,
-        kernelArgs: boot.kernelArgs,
-      });
+      const entry = tftpInstallEntry(ctx, plan.node, mac, (args) => args);
+      if (!entry) throw new RenderError(`profile ${plan.node.profile}: pxelinux loads its kernel over TFTP, but the profile names a URL`);
+      return engine.render('pxelinux/install.cfg.hbs', entry);
     } catch (error) {
       ctx.store.events.append({ nodeId: plan.node.id, mac, kind: 'render-failed', message: `pxelinux config: ${(error as Error).message}`, actor: 'tftp' });
       return engine.render('pxelinux/local.cfg.hbs', { mac, reason: displayText(`cannot install: ${(error as Error).message}`) });
@@ -178,4 +168,22 @@ export function pxelinuxConfigFor(ctx: AppContext, macInput: string | null): str
   if (plan.target.kind === 'discover') return defaultConfig(plan.target.reason);
   const reason = plan.target.kind === 'local' ? plan.target.reason : 'install target without a node';
   return engine.render('pxelinux/local.cfg.hbs', { mac, reason: displayText(reason) });
+}
+
+/**
+ * The values of an install entry whose kernel and initrd are loaded over TFTP (pxelinux, GRUB), with the kernel
+ * arguments in the loader's own quoting; null when the profile names its kernel or initrd by URL.
+ */
+export function tftpInstallEntry(ctx: AppContext, node: StoredNode, mac: string, quoteArgs: (kernelArgs: string) => string) {
+  const boot = installBootFor(ctx, node);
+  if (/^https?:\/\//.test(boot.kernel) || /^https?:\/\//.test(boot.initrd)) return null;
+  return {
+    mac,
+    hostname: boot.context.node.hostname,
+    profile: boot.profile.name,
+    generation: node.generation,
+    kernelPath: boot.kernel,
+    initrdPath: boot.initrd,
+    kernelArgs: quoteArgs(boot.kernelArgs),
+  };
 }

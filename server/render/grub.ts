@@ -3,7 +3,7 @@
 // which boots the disk). GRUB splits commands at `;`, so words carrying one are single-quoted.
 import type { AppContext } from '../context.ts';
 import { isMac, normalizeMac } from '../domain/mac.ts';
-import { installBootFor } from './boot-script.ts';
+import { tftpInstallEntry } from './boot-script.ts';
 import { engineFor } from './engine.ts';
 import { displayText } from './helpers.ts';
 
@@ -19,18 +19,8 @@ export function renderGrubConfig(ctx: AppContext, macInput: string | null): stri
   const plan = ctx.services.boot.planFor({ mac, archCode: 7, vendorClass: 'PXEClient:Arch:00007' });
   if (plan.target.kind === 'install' && plan.node) {
     try {
-      const boot = installBootFor(ctx, plan.node);
-      if (!/^https?:\/\//.test(boot.kernel) && !/^https?:\/\//.test(boot.initrd)) {
-        return engine.render('grub/install.cfg.hbs', {
-          mac,
-          hostname: boot.context.node.hostname,
-          profile: boot.profile.name,
-          generation: plan.node.generation,
-          kernelPath: boot.kernel,
-          initrdPath: boot.initrd,
-          kernelArgs: boot.kernelArgs.split(' ').map(grubWord).join(' '),
-        });
-      }
+      const entry = tftpInstallEntry(ctx, plan.node, mac, (args) => args.split(' ').map(grubWord).join(' '));
+      if (entry) return engine.render('grub/install.cfg.hbs', entry);
     } catch (error) {
       ctx.store.events.append({ nodeId: plan.node.id, mac, kind: 'render-failed', message: `grub config: ${(error as Error).message}`, actor: 'tftp' });
       return engine.render('grub/local.cfg.hbs', { mac, reason: displayText(`cannot install: ${(error as Error).message}`) });
