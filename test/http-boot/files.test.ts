@@ -88,6 +88,53 @@ describe('GET /boot/<file>', () => {
     expect(res.body.equals(big.subarray(start, start + 65536))).toBe(true);
   });
 
+  it('answers a range that crosses the sender\'s chunk boundaries', async () => {
+    const start = 1024 * 1024 - 7;
+    const end = 3 * 1024 * 1024 + 11;
+    const res = await raw('/boot/big.img', { Range: `bytes=${start}-${end}` });
+    expect(res.status).toBe(206);
+    expect(res.headers['content-range']).toBe(`bytes ${start}-${end}/${big.length}`);
+    expect(res.body.equals(big.subarray(start, end + 1))).toBe(true);
+  });
+
+  it('answers a conditional request for an unchanged file with 304 and no body', async () => {
+    const first = await raw('/boot/big.img', {}, 'HEAD');
+    const etag = String(first.headers.etag);
+    expect(first.headers['last-modified']).toBeTruthy();
+    const byTag = await raw('/boot/big.img', { 'If-None-Match': etag });
+    expect(byTag.status).toBe(304);
+    expect(byTag.body.length).toBe(0);
+    const byDate = await raw('/boot/big.img', { 'If-Modified-Since': String(first.headers['last-modified']) });
+    expect(byDate.status).toBe(304);
+    expect((await raw('/boot/big.img', { 'If-None-Match': '"other"' })).status).toBe(200);
+  });
+
+  it('honours If-Range: the range when the validator matches, the whole file when it does not', async () => {
+    const etag = String((await raw('/boot/small.bin', {}, 'HEAD')).headers.etag);
+    const matching = await raw('/boot/small.bin', { Range: 'bytes=0-3', 'If-Range': etag });
+    expect(matching.status).toBe(206);
+    expect(matching.body.toString()).toBe('0123');
+    const stale = await raw('/boot/small.bin', { Range: 'bytes=0-3', 'If-Range': '"stale"' });
+    expect(stale.status).toBe(200);
+    expect(stale.body.equals(small)).toBe(true);
+  });
+
+  it('keeps serving after a client hangs up in the middle of a large file', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/boot/big.img' }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (error) => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(error)));
+      req.end();
+    });
+    const res = await raw('/boot/big.img');
+    expect(res.status).toBe(200);
+    expect(res.body.equals(big)).toBe(true);
+  });
+
   it('answers an unsatisfiable range with 416 and the size', async () => {
     const res = await raw('/boot/small.bin', { Range: `bytes=${small.length + 10}-` });
     expect(res.status).toBe(416);

@@ -1,12 +1,14 @@
 // GET /boot/<file>: loaders, kernels, initrds, ISOs and install trees from config.bootDir. Streamed, with
-// Content-Length, Range (one range; several ranges get the whole file), HEAD, ETag and Last-Modified, through
-// express's sendFile. Paths with `..`, empty or backslash segments are refused before any lookup.
+// Content-Length, Range (one range; several ranges get the whole file), HEAD, ETag and Last-Modified, by
+// sendFileResponse (large chunks through two reused buffers). Paths with `..`, empty or backslash segments
+// are refused before any lookup.
 import { Router, type Request, type Response } from 'express';
+import { join } from 'node:path';
 import type { AppContext } from '../../context.ts';
+import { FileUnavailable, sendFileResponse } from '../file-response.ts';
 
 // Dot files are allowed: RHEL install trees have .treeinfo and .discinfo.
 const SEGMENT = /^[A-Za-z0-9._+~=,@-]+$/;
-const NOT_FOUND_CODES = new Set(['ENOENT', 'EISDIR', 'ENOTDIR', 'ENAMETOOLONG']);
 
 export function bootFileProblem(segments: string[]): string | null {
   if (segments.length === 0) return 'no file named';
@@ -35,10 +37,9 @@ export function fileRoutes(ctx: AppContext): Router {
       res.status(400).type('text/plain').send(`refused: ${problem ?? 'bad path'}\n`);
       return;
     }
-    res.sendFile(segments.join('/'), { root: ctx.config.bootDir, dotfiles: 'allow', acceptRanges: true, lastModified: true, cacheControl: false, headers: { 'Content-Type': 'application/octet-stream' } }, (error?: Error & { status?: number; code?: string }) => {
-      if (!error) return;
-      if (res.headersSent) return; // client went away mid-transfer
-      const status = error.status ?? (NOT_FOUND_CODES.has(error.code ?? '') ? 404 : 500);
+    sendFileResponse(req, res, join(ctx.config.bootDir, ...segments)).catch((error: Error) => {
+      if (res.headersSent) return; // the client went away mid-transfer
+      const status = error instanceof FileUnavailable ? error.status : 500;
       if (status >= 500) ctx.log.error({ err: error, path: req.path }, 'boot file failed');
       res.status(status).type('text/plain').send(status === 404 ? `not found: boot/${segments.join('/')}\n` : 'cannot serve this file\n');
     });

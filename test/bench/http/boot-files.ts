@@ -1,10 +1,12 @@
-// HTTP boot files: the appliance's /boot/<file> next to nginx (Debian nginx-light) serving the same directory,
-// both on loopback, measured in the same run with curl (nginx runs as root: the fixture directory is 0700). Also the rate of /boot.ipxe answers (install script,
-// rendered per request) with concurrent clients.
-//   npx tsx test/bench/http/boot-files.ts
+// HTTP boot files: the appliance's /boot/<file> next to nginx (Debian nginx-light, sendfile on, one worker)
+// serving the same directory, both on loopback, measured in the same run with curl, interleaved (ours, nginx,
+// ours, ...) so a change in the machine's load hits both alike. Then the same with 20 downloads at once, and
+// the rate of /boot.ipxe answers (install script rendered per request). Runs as root or not (nginx is told
+// `user root` only when it runs as root). Not part of `npm test`.
+//   npx tsx test/bench/http/boot-files.ts            (env RUNS=11 CONCURRENT=20)
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +14,10 @@ import { startHttp } from '../../../server/http/server.ts';
 import { importProfile } from '../../../server/render/os-import.ts';
 import { assignedNode, makeFixture } from '../../render/fixture.ts';
 
-const RUNS = 5;
+const RUNS = Number(process.env.RUNS ?? 11);
+const CONCURRENT = Number(process.env.CONCURRENT ?? 20);
 const execFileAsync = promisify(execFile);
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
 const freePort = (): Promise<number> =>
   new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -23,12 +27,19 @@ const freePort = (): Promise<number> =>
   });
 
 // Asynchronous: the appliance under test answers from this process's event loop.
-async function curlSeconds(url: string): Promise<number> {
+async function curlSeconds(url: string, expectedBytes: number): Promise<number> {
   const args = ['-s', '-o', '/dev/null', '-w', '%{time_total} %{size_download} %{http_code}', url];
   const { stdout } = await execFileAsync('curl', args, { encoding: 'utf8' });
-  const [time, , code] = stdout.split(' ');
+  const [time, bytes, code] = stdout.split(' ');
   if (!code?.startsWith('2')) throw new Error(`curl ${url}: HTTP ${code}`);
+  if (Number(bytes) !== expectedBytes) throw new Error(`curl ${url}: ${bytes} bytes, expected ${expectedBytes}`);
   return Number(time);
+}
+
+async function parallelSeconds(url: string, expectedBytes: number, n: number): Promise<number> {
+  const started = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: n }, () => curlSeconds(url, expectedBytes)));
+  return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -42,7 +53,7 @@ const nginxDir = mkdtempSync(join(tmpdir(), 'rl-bench-nginx-'));
 mkdirSync(join(nginxDir, 'logs'));
 writeFileSync(
   join(nginxDir, 'nginx.conf'),
-  `daemon off; user root; worker_processes 1; pid ${nginxDir}/nginx.pid; error_log ${nginxDir}/logs/error.log;
+  `daemon off; ${process.getuid?.() === 0 ? 'user root;' : ''} worker_processes 1; pid ${nginxDir}/nginx.pid; error_log ${nginxDir}/logs/error.log;
 events { worker_connections 256; }
 http { access_log off; sendfile on; client_body_temp_path ${nginxDir}; proxy_temp_path ${nginxDir}; fastcgi_temp_path ${nginxDir};
   uwsgi_temp_path ${nginxDir}; scgi_temp_path ${nginxDir};
@@ -52,22 +63,43 @@ http { access_log off; sendfile on; client_body_temp_path ${nginxDir}; proxy_tem
 const nginx = spawn('nginx', ['-c', join(nginxDir, 'nginx.conf'), '-p', nginxDir], { stdio: 'ignore' });
 await new Promise((resolve) => setTimeout(resolve, 500));
 
-const file = 'debian-12/initrd.gz';
-const size = statSync(join(fixture.ctx.config.bootDir, file)).size;
-const ours = `http://127.0.0.1:${http.port}/boot/${file}`;
-const theirs = `http://127.0.0.1:${nginxPort}/boot/${file}`;
-await curlSeconds(ours);
-await curlSeconds(theirs);
-const oursTimes: number[] = [];
-const nginxTimes: number[] = [];
-for (let i = 0; i < RUNS; i++) {
-  oursTimes.push(await curlSeconds(ours));
-  nginxTimes.push(await curlSeconds(theirs));
+interface Row {
+  what: string;
+  ours: number;
+  nginx: number;
+  load: string;
 }
-const mb = size / 1e6;
-console.log(`${file}: ${mb.toFixed(1)} MB, median of ${RUNS} curl downloads over loopback`);
-console.log(`  racklift /boot/: ${median(oursTimes).toFixed(3)} s (${(mb / median(oursTimes)).toFixed(0)} MB/s)`);
-console.log(`  nginx 1.22:      ${median(nginxTimes).toFixed(3)} s (${(mb / median(nginxTimes)).toFixed(0)} MB/s)`);
+const rows: Row[] = [];
+console.log(`http bench: curl over loopback, ${RUNS} interleaved runs per line (median); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+
+for (const file of ['debian-12/initrd.gz', 'debian-12/linux']) {
+  const size = statSync(join(fixture.ctx.config.bootDir, file)).size;
+  const ours = `http://127.0.0.1:${http.port}/boot/${file}`;
+  const theirs = `http://127.0.0.1:${nginxPort}/boot/${file}`;
+  await curlSeconds(ours, size); // warm-up: page cache, JIT
+  await curlSeconds(theirs, size);
+  const oursTimes: number[] = [];
+  const nginxTimes: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    oursTimes.push(await curlSeconds(ours, size));
+    nginxTimes.push(await curlSeconds(theirs, size));
+  }
+  rows.push({ what: `${file} ${(size / 1e6).toFixed(1)} MB, one client`, ours: median(oursTimes), nginx: median(nginxTimes), load: load() });
+  console.log(`  ${rows.at(-1)!.what}: racklift ${oursTimes.map((t) => t.toFixed(3)).join(' ')}`);
+  console.log(`  ${' '.repeat(rows.at(-1)!.what.length)}  nginx    ${nginxTimes.map((t) => t.toFixed(3)).join(' ')}`);
+}
+
+{
+  const file = 'debian-12/initrd.gz';
+  const size = statSync(join(fixture.ctx.config.bootDir, file)).size;
+  const oursTimes: number[] = [];
+  const nginxTimes: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    oursTimes.push(await parallelSeconds(`http://127.0.0.1:${http.port}/boot/${file}`, size, CONCURRENT));
+    nginxTimes.push(await parallelSeconds(`http://127.0.0.1:${nginxPort}/boot/${file}`, size, CONCURRENT));
+  }
+  rows.push({ what: `${file}, ${CONCURRENT} clients at once (wall)`, ours: median(oursTimes), nginx: median(nginxTimes), load: load() });
+}
 
 // /boot.ipxe: 2,000 requests, 20 at a time.
 const scriptUrl = `http://127.0.0.1:${http.port}/boot.ipxe?mac=${node.mac}`;
@@ -82,8 +114,14 @@ await Promise.all(
     }
   }),
 );
-const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-console.log(`/boot.ipxe install script: ${total} requests, 20 concurrent: ${(total / seconds).toFixed(0)} requests/s`);
+const scriptRate = total / (Number(process.hrtime.bigint() - started) / 1e9);
+
+console.log('\nsummary (seconds, median; ratio = nginx time / racklift time, 1.00x = as fast as nginx)');
+console.log(`${'what'.padEnd(52)} ${'racklift'.padStart(9)} ${'nginx'.padStart(9)} ${'ratio'.padStart(7)}  load`);
+for (const row of rows) {
+  console.log(`${row.what.padEnd(52)} ${row.ours.toFixed(3).padStart(9)} ${row.nginx.toFixed(3).padStart(9)} ${(row.nginx / row.ours).toFixed(2).padStart(6)}x  ${row.load}`);
+}
+console.log(`${'/boot.ipxe install script, 20 concurrent (requests/s)'.padEnd(52)} ${scriptRate.toFixed(0).padStart(9)} ${'-'.padStart(9)} ${'-'.padStart(7)}  ${load()}`);
 
 nginx.kill('SIGTERM');
 await http.close();
