@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
+import { USER_ROLES, type UserRole } from '../domain/user-roles.ts';
 import { Accounts, MIN_PASSWORD_LENGTH } from '../http/auth/accounts.ts';
 import { ValidationError } from '../services/errors.ts';
 import { databasePath, openStore, type Store } from '../store/index.ts';
@@ -54,12 +55,24 @@ export function registerUserCommands(program: Command, configOption: () => strin
   user
     .command('add <name>')
     .description('create a user; the password is asked for (or read from standard input)')
+    .requiredOption('--role <role>', `${USER_ROLES.join(', ')}: admin does everything; operator manages nodes (power, re-image) but sees no secrets and no users; viewer only reads, without secrets`)
     .option('--password-stdin', 'read the password from standard input (one line)')
-    .action(async (name: string, options: { passwordStdin?: boolean }) => {
+    .action(async (name: string, options: { role: string; passwordStdin?: boolean }) => {
+      if (!(USER_ROLES as readonly string[]).includes(options.role)) throw new ValidationError('role', `--role must be one of ${USER_ROLES.join(', ')}`);
       const password = await readNewPassword(!!options.passwordStdin);
-      const created = await withStore(configOption(), (store) => new Accounts(store).addUser(name, password));
-      process.stdout.write(`user ${created.username} created\n`);
+      const created = await withStore(configOption(), (store) => new Accounts(store).addUser(name, password, options.role as UserRole));
+      process.stdout.write(`user ${created.username} created (${created.role})\n`);
     });
+
+  user
+    .command('role <name> <role>')
+    .description(`change a user's role (${USER_ROLES.join(', ')}); open sessions and API tokens follow at once`)
+    .action((name: string, role: string) =>
+      withStore(configOption(), (store) => {
+        const changed = new Accounts(store).setRole(name, role as UserRole);
+        process.stdout.write(`user ${changed.username} is now ${changed.role}\n`);
+      }),
+    );
 
   user
     .command('list')
@@ -68,9 +81,9 @@ export function registerUserCommands(program: Command, configOption: () => strin
       withStore(configOption(), (store) => {
         const rows = store.users.listUsers().map((u) => {
           const tokens = store.users.listApiTokens(u.id);
-          return [u.username, u.createdAt, tokens.map((t) => t.name).join(', ')];
+          return [u.username, u.role, u.createdAt, tokens.map((t) => t.name).join(', ')];
         });
-        printTable(['user', 'created', 'api tokens'], rows);
+        printTable(['user', 'role', 'created', 'api tokens'], rows);
       }),
     );
 

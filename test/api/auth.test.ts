@@ -54,11 +54,11 @@ describe('who may use the API', () => {
     const res = await call(api, 'PATCH', `/api/v1/nodes/${nodeId}`, { body: { hostname: 'via-session' }, auth: 'session' });
     expect(res.status).toBe(200);
     expect(api.ctx.store.events.listForNode(nodeId, 1)[0]).toMatchObject({ kind: 'operator', actor: 'alice' });
-    expect((await call(api, 'GET', '/api/v1/whoami', { auth: 'session' })).body).toEqual({ username: 'alice', via: 'session' });
+    expect((await call(api, 'GET', '/api/v1/whoami', { auth: 'session' })).body).toEqual({ username: 'alice', role: 'admin', via: 'session' });
   });
 
   it('accepts an API token without CSRF and refuses an unknown one', async () => {
-    expect((await call(api, 'GET', '/api/v1/whoami')).body).toEqual({ username: 'alice', via: 'token' });
+    expect((await call(api, 'GET', '/api/v1/whoami')).body).toEqual({ username: 'alice', role: 'admin', via: 'token' });
     const forged = await fetch(`${api.base}/api/v1/nodes`, { headers: { authorization: `Bearer rlt_${'A'.repeat(43)}` } });
     expect(forged.status).toBe(401);
     expect(((await forged.json()) as any).error.message).toContain('unknown or revoked');

@@ -40,8 +40,8 @@ let url = '';
 let token = '';
 
 beforeAll(async () => {
-  const add = await racklift(['user', 'add', 'bob', '--password-stdin'], { stdin: 'a long enough password\n' });
-  expect(add).toMatchObject({ code: 0, stdout: 'user bob created\n' });
+  const add = await racklift(['user', 'add', 'bob', '--role', 'admin', '--password-stdin'], { stdin: 'a long enough password\n' });
+  expect(add).toMatchObject({ code: 0, stdout: 'user bob created (admin)\n' });
   const made = await racklift(['user', 'token', 'bob', '--name', 'ci']);
   expect(made.code).toBe(0);
   token = made.stdout.trim();
@@ -64,9 +64,11 @@ const remote = (...args: string[]) => racklift(args, { env: { RACKLIFT_URL: url,
 // Each CLI run starts tsx (seconds on a busy 2-core machine): generous limits, few runs.
 describe('racklift user', { timeout: 180_000 }, () => {
   it('refuses a short password, a duplicate user, and a missing terminal without --password-stdin', async () => {
-    expect((await racklift(['user', 'add', 'carol', '--password-stdin'], { stdin: 'short\n' })).stderr).toContain('at least 10 characters');
-    expect((await racklift(['user', 'add', 'bob', '--password-stdin'], { stdin: 'another long password\n' })).stderr).toContain('user bob exists already');
-    const noTty = await racklift(['user', 'add', 'dave']);
+    expect((await racklift(['user', 'add', 'carol', '--role', 'viewer', '--password-stdin'], { stdin: 'short\n' })).stderr).toContain('at least 10 characters');
+    expect((await racklift(['user', 'add', 'bob', '--role', 'viewer', '--password-stdin'], { stdin: 'another long password\n' })).stderr).toContain('user bob exists already');
+    expect((await racklift(['user', 'add', 'erin', '--password-stdin'], { stdin: 'a long enough password\n' })).stderr).toContain("required option '--role <role>'");
+    expect((await racklift(['user', 'add', 'erin', '--role', 'root', '--password-stdin'], { stdin: 'a long enough password\n' })).stderr).toContain('--role must be one of admin, operator, viewer');
+    const noTty = await racklift(['user', 'add', 'dave', '--role', 'viewer']);
     expect(noTty.code).toBe(1);
     expect(noTty.stderr).toContain('--password-stdin');
   });
@@ -74,7 +76,7 @@ describe('racklift user', { timeout: 180_000 }, () => {
   it('prints a token once and keeps only its hash; lists users', async () => {
     expect(token).toMatch(/^rlt_[A-Za-z0-9_-]{43}$/);
     const list = await racklift(['user', 'list']);
-    expect(list.stdout).toMatch(/bob\s+\S+\s+ci/);
+    expect(list.stdout).toMatch(/bob\s+admin\s+\S+\s+ci/);
     expect(JSON.stringify(store.db.prepare('SELECT * FROM api_tokens').all())).not.toContain(token);
   });
 });

@@ -16,6 +16,9 @@ export interface TestApi {
   ctx: AppContext;
   base: string;
   token: string;
+  /** API tokens of an operator (`olga`) and a viewer (`victor`), for role tests. */
+  operatorToken: string;
+  viewerToken: string;
   /** Cookie header and CSRF token of a session of the same user. */
   session: { cookie: string; csrf: string };
   accounts: Accounts;
@@ -38,8 +41,12 @@ export async function startTestApi(overrides: Record<string, unknown> = {}): Pro
   const store = openStore(':memory:');
   const ctx: AppContext = { config, store, services: createServices(config, store), log: createLogger('silent') };
   const accounts = new Accounts(store);
-  const user = await accounts.addUser('alice', PASSWORD);
+  const user = await accounts.addUser('alice', PASSWORD, 'admin');
   const { token } = accounts.createApiToken('alice', 'tests');
+  await accounts.addUser('olga', PASSWORD, 'operator');
+  await accounts.addUser('victor', PASSWORD, 'viewer');
+  const operatorToken = accounts.createApiToken('olga', 'tests').token;
+  const viewerToken = accounts.createApiToken('victor', 'tests').token;
   const { sessionId, csrfToken } = accounts.startSession(user.id);
   const server: Server = createServer(createHttpApp(ctx));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -48,6 +55,8 @@ export async function startTestApi(overrides: Record<string, unknown> = {}): Pro
     ctx,
     base: `http://127.0.0.1:${port}`,
     token,
+    operatorToken,
+    viewerToken,
     session: { cookie: `${SESSION_COOKIE}=${sessionId}`, csrf: csrfToken },
     accounts,
     close: () =>

@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import { z } from 'zod';
+import { isUserRole, USER_ROLES, type UserRole } from '../../domain/user-roles.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../services/errors.ts';
 import type { Store } from '../../store/index.ts';
 
@@ -18,6 +19,7 @@ const tokenNameSchema = z.string().regex(/^[A-Za-z0-9 _.:-]{1,64}$/, 'token name
 export interface AuthenticatedUser {
   userId: number;
   username: string;
+  role: UserRole;
   /** session: a browser cookie, which needs the CSRF token on every mutating request; token: Authorization: Bearer. */
   via: 'session' | 'token';
   csrfToken: string | null;
@@ -49,13 +51,22 @@ export async function verifyPassword(hash: string | null, password: string): Pro
 export class Accounts {
   constructor(private readonly store: Store) {}
 
-  async addUser(username: string, password: string): Promise<{ id: number; username: string }> {
+  async addUser(username: string, password: string, role: UserRole): Promise<{ id: number; username: string; role: UserRole }> {
     const name = usernameSchema.safeParse(username);
     if (!name.success) throw new ValidationError('username', name.error.issues[0]!.message);
+    const checkedRole = roleOf(role);
     if (password.length < MIN_PASSWORD_LENGTH) throw new ValidationError('password', `password must have at least ${MIN_PASSWORD_LENGTH} characters`);
     if (this.store.users.findUser(name.data)) throw new ConflictError('username', `user ${name.data} exists already`);
-    const user = this.store.users.createUser(name.data, await hashPassword(password));
-    return { id: user.id, username: user.username };
+    const user = this.store.users.createUser(name.data, await hashPassword(password), checkedRole);
+    return { id: user.id, username: user.username, role: user.role };
+  }
+
+  /** Changes a user's role; sessions and tokens follow at once (the role is read on every request). */
+  setRole(username: string, role: UserRole): { username: string; role: UserRole } {
+    const user = this.store.users.findUser(username);
+    if (!user) throw new NotFoundError(`no user ${JSON.stringify(username)}`);
+    this.store.users.changeRole(user.id, roleOf(role));
+    return { username: user.username, role };
   }
 
   /** The user for a correct name and password, else null (same answer and similar time for both failures). */
@@ -74,7 +85,7 @@ export class Accounts {
 
   session(sessionId: string): AuthenticatedUser | null {
     const found = this.store.users.findSession(sha256(sessionId));
-    return found ? { userId: found.userId, username: found.username, via: 'session', csrfToken: found.csrfToken } : null;
+    return found ? { userId: found.userId, username: found.username, role: found.role, via: 'session', csrfToken: found.csrfToken } : null;
   }
 
   endSession(sessionId: string): void {
@@ -94,6 +105,11 @@ export class Accounts {
   apiToken(token: string): AuthenticatedUser | null {
     if (!/^rlt_[A-Za-z0-9_-]{43}$/.test(token)) return null;
     const found = this.store.users.findApiToken(sha256(token));
-    return found ? { userId: found.userId, username: found.username, via: 'token', csrfToken: null } : null;
+    return found ? { userId: found.userId, username: found.username, role: found.role, via: 'token', csrfToken: null } : null;
   }
+}
+
+function roleOf(role: unknown): UserRole {
+  if (!isUserRole(role)) throw new ValidationError('role', `role must be one of ${USER_ROLES.join(', ')}`);
+  return role;
 }

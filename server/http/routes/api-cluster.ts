@@ -3,9 +3,10 @@ import { Router } from 'express';
 import type { AppContext } from '../../context.ts';
 import { actorOf } from '../auth/middleware.ts';
 import { RequestError } from './api-errors.ts';
+import { strictRouter } from '../router.ts';
 
 export function clusterApiRoutes(ctx: AppContext): Router {
-  const router = Router();
+  const router = strictRouter();
   const cluster = ctx.services.cluster;
 
   router.get('/cluster', (_req, res) => {

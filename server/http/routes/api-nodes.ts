@@ -6,10 +6,12 @@ import type { NodeState, Role } from '../../domain/types.ts';
 import type { NodeSettings } from '../../services/nodes.ts';
 import type { StoredNode } from '../../store/nodes.ts';
 import { publicNode } from '../../cli/node.ts';
-import { actorOf } from '../auth/middleware.ts';
+import { actorOf, currentUser } from '../auth/middleware.ts';
+import { mayAccess } from '../../domain/user-roles.ts';
 import { RequestError } from './api-errors.ts';
 import { previewFiles, PREVIEW_KINDS } from './api-preview.ts';
 import { isPowerRequest, powerFor, POWER_ACTIONS } from './web-power.ts';
+import { strictRouter } from '../router.ts';
 
 function objectBody(req: Request): Record<string, unknown> {
   const body: unknown = req.body;
@@ -34,7 +36,7 @@ function queryText(value: unknown, field: string): string | undefined {
 }
 
 export function nodeApiRoutes(ctx: AppContext): Router {
-  const router = Router();
+  const router = strictRouter();
   const nodes = ctx.services.nodes;
   const ref = (req: Request) => String(req.params.ref);
 
@@ -108,7 +110,7 @@ export function nodeApiRoutes(ctx: AppContext): Router {
   router.get('/nodes/:ref/preview', async (req, res) => {
     const node = nodes.find(ref(req));
     const kind = queryText(req.query.kind, 'kind');
-    const files = await previewFiles(ctx, node);
+    const files = await previewFiles(ctx, node, { secrets: mayAccess(currentUser(res)!.role, 'admin') });
     if (kind !== undefined) {
       const file = files.find((f) => f.kind === kind);
       if (!file) throw new RequestError(400, 'invalid', `kind: one of ${files.map((f) => f.kind).join(', ')} for this node (all kinds: ${PREVIEW_KINDS.join(', ')})`, 'kind');

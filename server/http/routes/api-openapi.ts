@@ -9,7 +9,7 @@ const json = (schema: Schema) => ({ 'application/json': { schema } });
 const errors = {
   '400': { description: 'invalid value (error.field names it)', content: json(ref('Error')) },
   '401': { description: 'no session or API token', content: json(ref('Error')) },
-  '403': { description: 'session without the right CSRF token', content: json(ref('Error')) },
+  '403': { description: 'session without the right CSRF token, or a role that may not do this (viewer: read only; operator: no cluster settings or secrets)', content: json(ref('Error')) },
 };
 const notFound = { '404': { description: 'no such node', content: json(ref('Error')) } };
 const conflict = { '409': { description: 'conflict, or a state change the lifecycle refuses (message says why)', content: json(ref('Error')) } };

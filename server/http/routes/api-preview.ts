@@ -1,5 +1,7 @@
 // What a node would be served, from the same renderers the boot routes use. Shared by the API and the web form.
 import type { AppContext } from '../../context.ts';
+import { Masker } from '../../orchestrator/masking.ts';
+import { rootPasswordHash } from '../../render/context.ts';
 import { INSTALL_FILE_KINDS, renderBootScript, renderInstallFile } from '../../render/index.ts';
 import { renderPxelinuxConfig } from '../../render/pxelinux.ts';
 import type { StoredNode } from '../../store/nodes.ts';
@@ -32,8 +34,24 @@ async function attempt(kind: PreviewKind, title: string, contentType: string, re
   }
 }
 
-/** The boot script, the pxelinux config and the installer file(s) of the node's profile. */
-export async function previewFiles(ctx: AppContext, node: StoredNode): Promise<PreviewFile[]> {
+/** Everything secret a rendered file can hold: the live install token, the root password and its hash, the cluster's passwords. */
+function secretMasker(ctx: AppContext, node: StoredNode): Masker {
+  const token = ctx.services.nodes.installTokenOf(node);
+  return new Masker([...(token ? [token] : []), ctx.store.secrets.getOrCreate('root-password'), rootPasswordHash(ctx), ...Object.values(ctx.services.cluster.secrets())]);
+}
+
+/**
+ * The boot script, the pxelinux config and the installer file(s) of the node's profile. Only an admin sees
+ * the secrets in them; everyone else gets them masked (the files are otherwise exactly what is served).
+ */
+export async function previewFiles(ctx: AppContext, node: StoredNode, options: { secrets: boolean }): Promise<PreviewFile[]> {
+  const files = await renderedFiles(ctx, node);
+  if (options.secrets) return files;
+  const masker = secretMasker(ctx, node);
+  return files.map((file) => ({ ...file, title: `${file.title} (secrets masked: admin only)`, body: file.body === null ? null : masker.mask(file.body), error: file.error === null ? null : masker.mask(file.error) }));
+}
+
+async function renderedFiles(ctx: AppContext, node: StoredNode): Promise<PreviewFile[]> {
   const files = [
     await attempt('ipxe', `/boot.ipxe?mac=${node.mac}`, 'text/plain', () => renderBootScript(ctx, node.mac)),
     await attempt('pxelinux', `pxelinux.cfg/01-${node.mac.replaceAll(':', '-')}`, 'text/plain', () => renderPxelinuxConfig(ctx, node.mac)),

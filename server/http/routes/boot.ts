@@ -4,6 +4,7 @@ import { Router } from 'express';
 import type { AppContext } from '../../context.ts';
 import { isMac, normalizeMac } from '../../domain/mac.ts';
 import { bootScriptFor } from '../../render/index.ts';
+import { strictRouter } from '../router.ts';
 
 /** A machine in the discovery loop asks every few seconds: one event per answer and quarter hour is enough. */
 const REPEAT_WINDOW_MS = 15 * 60_000;
@@ -14,7 +15,7 @@ function repeatsLastBoot(ctx: AppContext, nodeId: number, message: string): bool
 }
 
 export function bootRoutes(ctx: AppContext): Router {
-  const router = Router();
+  const router = strictRouter();
   router.get('/boot.ipxe', (req, res) => {
     const mac = typeof req.query.mac === 'string' ? req.query.mac : '';
     res.type('text/plain; charset=utf-8').set('Cache-Control', 'no-store');

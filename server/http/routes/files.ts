@@ -6,6 +6,7 @@ import { Router, type Request, type Response } from 'express';
 import { join } from 'node:path';
 import type { AppContext } from '../../context.ts';
 import { FileUnavailable, sendFileResponse } from '../file-response.ts';
+import { strictRouter } from '../router.ts';
 
 // Dot files are allowed: RHEL install trees have .treeinfo and .discinfo.
 const SEGMENT = /^[A-Za-z0-9._+~=,@-]+$/;
@@ -20,7 +21,7 @@ export function bootFileProblem(segments: string[]): string | null {
 }
 
 export function fileRoutes(ctx: AppContext): Router {
-  const router = Router();
+  const router = strictRouter();
   const serve = (req: Request, res: Response) => {
     // The raw path, so an encoded `%2e%2e` or `%2f` is judged after decoding, one segment at a time.
     const raw = req.path.replace(/^\/boot\//, '');

@@ -7,6 +7,7 @@ import { IllegalTransitionError } from '../../domain/lifecycle.ts';
 import { isSshPublicKeyLine } from '../../render/context.ts';
 import { INSTALL_FILE_KINDS, renderInstallFile } from '../../render/index.ts';
 import { StaleStateError, type StoredNode } from '../../store/nodes.ts';
+import { strictRouter } from '../router.ts';
 
 const ACTOR = 'installer';
 
@@ -34,7 +35,7 @@ function hostKeyFrom(body: unknown): string {
 }
 
 export function installRoutes(ctx: AppContext): Router {
-  const router = Router();
+  const router = strictRouter();
   // Installers post plain text (busybox wget, curl --data-binary) or JSON; anything else is read as text.
   const body = [express.json({ limit: '16kb' }), express.text({ type: () => true, limit: '16kb' })];
 

@@ -7,6 +7,7 @@ import { describeError } from './api-errors.ts';
 import { setFlash, takeFlash } from './web-flash.ts';
 import { text, type FormBody } from './web-forms.ts';
 import type { Views } from './web-views.ts';
+import { strictRouter } from '../router.ts';
 
 const orNull = (value: string) => (value === '' ? null : value);
 const number = (value: string) => (value === '' ? Number.NaN : Number(value));
@@ -38,7 +39,7 @@ export function clusterChangeFromForm(body: FormBody): Record<string, unknown> {
 }
 
 export function clusterWebRoutes(ctx: AppContext, views: Views): Router {
-  const router = Router();
+  const router = strictRouter();
   const cluster = ctx.services.cluster;
 
   const render = (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {

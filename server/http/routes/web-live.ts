@@ -3,6 +3,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../context.ts';
 import type { EventRecord } from '../../store/events.ts';
+import { strictRouter } from '../router.ts';
 
 const HEARTBEAT_MS = 20_000;
 /** A page that stops reading is dropped once this much is queued; it reconnects and catches up by id. */
@@ -99,7 +100,7 @@ function frame(event: string, id: number | null, data: unknown): string {
 }
 
 export function liveRoutes(hub: LiveHub): Router {
-  const router = Router();
+  const router = strictRouter();
   router.get('/events/stream', (req, res) => {
     const node = Number(req.query.node);
     hub.attach(req, res, Number.isSafeInteger(node) && node > 0 ? node : null);

@@ -1,12 +1,13 @@
 // GET/POST /login and POST /logout. The login form is protected against cross-site posts by a double-submit
 // token (cookie + form field) since there is no session yet; failed attempts are rate-limited per address.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { Router, type Request, type Response } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { AppContext } from '../../context.ts';
 import type { Accounts } from '../auth/accounts.ts';
-import { currentUser, requireWebUser, SESSION_COOKIE } from '../auth/middleware.ts';
+import { currentUser, SESSION_COOKIE } from '../auth/middleware.ts';
 import type { Views } from './web-views.ts';
+import { strictRouter } from '../router.ts';
 
 const LOGIN_CSRF_COOKIE = 'racklift_login';
 export const LOGIN_ATTEMPTS = 10;
@@ -33,7 +34,8 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 export function loginRoutes(ctx: AppContext, accounts: Accounts, views: Views): Router {
-  const router = Router();
+  const router = strictRouter();
+  const loginForm = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
 
   const showLogin = (req: Request, res: Response, status: number, error: string | null, username = '') => {
     const token = randomBytes(24).toString('base64url');
@@ -59,7 +61,8 @@ export function loginRoutes(ctx: AppContext, accounts: Accounts, views: Views): 
     },
   });
 
-  router.post('/login', limiter, async (req, res) => {
+  // Public: the gate has checked only the size (Content-Length), so the form is parsed here, under the same limit.
+  router.post('/login', limiter, loginForm, async (req, res) => {
     const form = (req.body ?? {}) as Record<string, unknown>;
     const cookies = req.cookies as Record<string, string>;
     if (!same(form._csrf, cookies[LOGIN_CSRF_COOKIE])) return showLogin(req, res, 403, 'The log-in form expired. Please try again.');
@@ -77,7 +80,7 @@ export function loginRoutes(ctx: AppContext, accounts: Accounts, views: Views): 
     res.redirect(303, safeNext(form.next));
   });
 
-  router.post('/logout', requireWebUser(), (req, res) => {
+  router.post('/logout', (req, res) => {
     const sessionId = (req.cookies as Record<string, string>)[SESSION_COOKIE];
     if (sessionId) accounts.endSession(sessionId);
     const user = currentUser(res)!;

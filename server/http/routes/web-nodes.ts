@@ -5,13 +5,15 @@ import { canApply } from '../../domain/lifecycle.ts';
 import { NODE_STATES, ROLES, type NodeState, type Role } from '../../domain/types.ts';
 import { NotFoundError } from '../../services/errors.ts';
 import type { StoredNode } from '../../store/nodes.ts';
-import { actorOf } from '../auth/middleware.ts';
+import { actorOf, currentUser } from '../auth/middleware.ts';
+import { mayAccess } from '../../domain/user-roles.ts';
 import { describeError } from './api-errors.ts';
 import { previewFiles } from './api-preview.ts';
 import { setFlash, takeFlash } from './web-flash.ts';
 import { formValuesFrom, formValuesOf, list, settingsFromForm, text, type FormBody, type NodeFormValues } from './web-forms.ts';
 import { shortTime, type Views } from './web-views.ts';
 import { isPowerRequest, powerFor } from './web-power.ts';
+import { strictRouter } from '../router.ts';
 
 const BULK_ACTIONS = ['reimage', 'retry', 'forget', 'power-on', 'power-off', 'power-cycle'] as const;
 type BulkAction = (typeof BULK_ACTIONS)[number];
@@ -25,7 +27,7 @@ function filterValue<T extends string>(value: unknown, allowed: readonly T[]): T
 }
 
 export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
-  const router = Router();
+  const router = strictRouter();
   const nodes = ctx.services.nodes;
 
   router.get('/', (_req, res) => res.redirect(303, '/nodes'));
@@ -238,7 +240,7 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
   router.get(
     '/nodes/:id/preview',
     withNode(async (_req, res, node) => {
-      views.render(res, 'preview', { title: `Preview: ${label(node)}`, nav: 'nodes', page: 'preview', node, label: label(node), files: await previewFiles(ctx, node) });
+      views.render(res, 'preview', { title: `Preview: ${label(node)}`, nav: 'nodes', page: 'preview', node, label: label(node), files: await previewFiles(ctx, node, { secrets: mayAccess(currentUser(res)!.role, 'admin') }) });
     }),
   );
 

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Handlebars from 'handlebars';
 import type { Response } from 'express';
+import { mayAccess } from '../../domain/user-roles.ts';
 import { currentUser } from '../auth/middleware.ts';
 
 export interface Views {
@@ -44,7 +45,7 @@ export function loadViews(webDir: string): Views {
       const template = templates.get(view);
       if (!template) throw new Error(`no view ${view}.hbs in ${dir}`);
       const user = currentUser(res);
-      const page = { ...data, user: user ? { username: user.username } : null, csrfToken: user?.csrfToken ?? data.csrfToken ?? '' };
+      const page = { ...data, user: user ? { username: user.username, role: user.role, canOperate: mayAccess(user.role, 'operate'), isAdmin: mayAccess(user.role, 'admin') } : null, csrfToken: user?.csrfToken ?? data.csrfToken ?? '' };
       const body = template(page);
       res.status(status).type('html').set('Cache-Control', 'no-store').send(layout({ ...page, body }));
     },

@@ -1,11 +1,9 @@
-// The web form: login, Nodes, Node, Cluster, Preview and the live stream. Only the paths listed here pass
-// through its middleware (body parsing, session, security headers), so other routers keep their own rules.
+// The web form: login, Nodes, Node, Cluster, Preview and the live stream. Who may see or change what is decided
+// by the access gate (../access.ts) before a request gets here.
 import { join } from 'node:path';
-import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
-import cookieParser from 'cookie-parser';
+import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { AppContext } from '../../context.ts';
 import type { Accounts } from '../auth/accounts.ts';
-import { identify, requireWebUser } from '../auth/middleware.ts';
 import { securityHeaders } from '../auth/security.ts';
 import { describeError } from './api-errors.ts';
 import { clusterWebRoutes } from './web-cluster.ts';
@@ -14,37 +12,18 @@ import { loginRoutes } from './web-login.ts';
 import { nodeWebRoutes } from './web-nodes.ts';
 import { loadViews } from './web-views.ts';
 import { onStageOutput } from '../../orchestrator/live.ts';
-
-const PAGE_PATHS = /^\/(?:$|nodes(?:\/|$)|cluster(?:\/|$)|events\/stream$)/;
-const PUBLIC_PATHS = /^\/(?:login|logout|static\/)/;
-
-function when(test: RegExp, handlers: RequestHandler[]): RequestHandler {
-  return (req, res, next) => {
-    if (!test.test(req.path)) return next();
-    let i = 0;
-    const step = (error?: unknown) => {
-      if (error) return next(error);
-      const handler = handlers[i++];
-      if (!handler) return next();
-      handler(req, res, step);
-    };
-    step();
-  };
-}
+import { strictRouter } from '../router.ts';
 
 export function webRoutes(ctx: AppContext, accounts: Accounts, hub: LiveHub = new LiveHub(ctx, (listener) => onStageOutput(ctx, listener))): Router {
   const views = loadViews(ctx.config.webDir);
-  const common = [securityHeaders(), cookieParser(), express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 5000 }), identify(accounts)];
-  const router = Router();
-  router.use(when(PUBLIC_PATHS, common));
-  router.use(when(PAGE_PATHS, [...common, requireWebUser()]));
+  const router = strictRouter();
+  router.use(securityHeaders());
   router.use('/static', express.static(join(ctx.config.webDir, 'static'), { index: false, maxAge: '1h' }));
   router.use(loginRoutes(ctx, accounts, views));
   router.use(nodeWebRoutes(ctx, views));
   router.use(clusterWebRoutes(ctx, views));
   router.use(liveRoutes(hub));
-  const onError: ErrorRequestHandler = (error: unknown, req, res, next) => {
-    if (!PAGE_PATHS.test(req.path) && !PUBLIC_PATHS.test(req.path)) return next(error);
+  const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
     const known = describeError(error);
     if (!known) ctx.log.error({ err: error, url: req.originalUrl }, 'web request failed');
     if (res.headersSent) return;
