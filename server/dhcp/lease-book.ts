@@ -69,6 +69,14 @@ export class LeaseBook {
     return this.byMac.get(macKey(subnetKey(subnet), mac)) ?? null;
   }
 
+  /** Addresses bound to this MAC now, in any of the subnets (installer callbacks must come from one). */
+  boundAddresses(subnets: ServedSubnet[], mac: string): number[] {
+    return subnets.flatMap((subnet) => {
+      const lease = this.forMac(subnet, mac);
+      return lease && lease.state === 'bound' && this.holds(lease) ? [lease.address] : [];
+    });
+  }
+
   at(address: number): Lease | null {
     return this.byAddress.get(address) ?? null;
   }

@@ -9,6 +9,7 @@ import type { HandlerDeps } from './handler.ts';
 import { LeaseBook } from './lease-book.ts';
 import { checkInterface, ensureBroadcastRoute } from './network.ts';
 import { userClassForPlan } from './request.ts';
+import { formatIpv4 } from '../domain/ipv4.ts';
 import { addressText } from './reply.ts';
 import { dhcpSettings } from './settings.ts';
 
@@ -94,6 +95,8 @@ export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
     log.warn({ host: config.dhcp.host }, `DHCP bound to ${config.dhcp.host}: broadcasts from clients without an address reach only a socket on 0.0.0.0, so only relayed and unicast requests will be answered`);
   }
   const { engine, leases, recorder } = buildDhcpEngine(ctx, log);
+  // Installer callbacks are accepted from addresses bound here, including those not yet written to the store.
+  ctx.services.callbacks.useLiveLeases((mac) => leases.boundAddresses(settings.served, mac).map(formatIpv4));
 
   // Built only when debug logging is on: at thousands of datagrams a second the log arguments cost too.
   const debug = log.isLevelEnabled('debug');
@@ -178,6 +181,7 @@ export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
     },
     close: async () => {
       clearInterval(counterTimer);
+      ctx.services.callbacks.useLiveLeases(null);
       await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
       leases.close();
       recorder.close();

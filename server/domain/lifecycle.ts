@@ -9,6 +9,8 @@ export type LifecycleEvent =
   | { kind: 'ssh-answered' }
   | { kind: 'bootstrap-complete' }
   | { kind: 'fail'; phase: FailedPhase; reason: string }
+  /** Two machines claimed the same install (a second or different done): the install cannot be trusted. */
+  | { kind: 'claim-conflict'; reason: string }
   | { kind: 'retry' }
   | { kind: 'reimage' };
 
@@ -51,6 +53,7 @@ const ALLOWED_FROM: Record<Exclude<LifecycleEventKind, 'reimage'>, readonly Node
   'ssh-answered': ['installed'],
   'bootstrap-complete': ['bootstrapping'],
   fail: ['installing', 'installed', 'bootstrapping'],
+  'claim-conflict': ['installing', 'installed', 'bootstrapping', 'ready'],
   retry: ['failed'],
 };
 
@@ -61,6 +64,7 @@ const TARGET: Record<LifecycleEventKind, NodeState> = {
   'ssh-answered': 'bootstrapping',
   'bootstrap-complete': 'ready',
   fail: 'failed',
+  'claim-conflict': 'failed',
   retry: 'bootstrapping',
   reimage: 'assigned',
 };
@@ -82,6 +86,8 @@ export function planTransition(node: LifecycleView, event: LifecycleEvent): Tran
   switch (event.kind) {
     case 'fail':
       return { ...base, failedPhase: event.phase, failedReason: event.reason, message: `${event.phase} failed: ${event.reason}` };
+    case 'claim-conflict':
+      return { ...base, failedPhase: 'install', failedReason: event.reason, message: `install failed: ${event.reason}` };
     case 'assign':
       return { ...base, newGeneration: node.generation + 1, message: `assigned: install generation ${node.generation + 1}` };
     case 'reimage':

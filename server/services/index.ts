@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { Store } from '../store/index.ts';
 import { BootService } from './boot.ts';
 import { ClusterService } from './cluster.ts';
+import { InstallCallbacks } from './install-callbacks.ts';
 import { InstallTokens } from './install-tokens.ts';
 import { NodeService } from './nodes.ts';
 import { seedProfiles } from './profiles.ts';
@@ -15,6 +16,8 @@ export interface Services {
   boot: BootService;
   cluster: ClusterService;
   tokens: InstallTokens;
+  /** The token and source-address check of every installer and agent callback. */
+  callbacks: InstallCallbacks;
   addressPlan: AddressPlan;
   /** Loaded on first use, so read-only CLI commands do not create a key pair. */
   sshIdentity(): SshIdentity;
@@ -34,11 +37,13 @@ export function createServices(config: Config, store: Store): Services {
   const tokens = new InstallTokens(store.secrets.getOrCreate('install-token-key'));
   const addressPlan = buildAddressPlan(config.provisioning);
   let identity: SshIdentity | null = null;
+  const nodes = new NodeService(store, tokens, addressPlan);
   return {
     sshIdentity: () => (identity ??= loadOrCreateSshIdentity(config.dataDir)),
     tokens,
+    callbacks: new InstallCallbacks(store, tokens, nodes),
     addressPlan,
-    nodes: new NodeService(store, tokens, addressPlan),
+    nodes,
     boot: new BootService(store, bootPlanSettings(config)),
     cluster: new ClusterService(store),
   };

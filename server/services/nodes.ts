@@ -18,7 +18,7 @@ import {
 import type { Store } from '../store/index.ts';
 import type { NodeFields, StoredNode } from '../store/nodes.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
-import { InstallTokens, claimedNodeId } from './install-tokens.ts';
+import type { InstallTokens } from './install-tokens.ts';
 
 export const nodeSettingsSchema = z
   .object({
@@ -144,7 +144,7 @@ export class NodeService {
   }
 
   /** The one way a state changes: the lifecycle plans, the store writes state, token and event together. */
-  apply(node: StoredNode, event: LifecycleEvent, actor: Actor, message?: string): StoredNode {
+  apply(node: StoredNode, event: LifecycleEvent, actor: Actor, message?: string, source?: string): StoredNode {
     const transition = planTransition(node, event);
     const tokenHash =
       transition.newGeneration !== null
@@ -152,42 +152,11 @@ export class NodeService {
         : transition.to === 'installed' || transition.to === 'discovered'
           ? null
           : undefined;
-    return this.store.nodes.writeTransition(node, transition, { tokenHash, actor, message });
+    return this.store.nodes.writeTransition(node, transition, { tokenHash, actor, message, source });
   }
 
   installTokenOf(node: StoredNode): string | null {
     return installTokenValid(node.state) && node.installTokenHash ? this.tokens.tokenFor(node.id, node.generation) : null;
-  }
-
-  /**
-   * The node that owns a live install token, or null (wrong, old-generation or already used token). A refusal
-   * is recorded as an event naming the machine where the token tells it, and what to do about it.
-   */
-  nodeForInstallToken(token: string, what: string): StoredNode | null {
-    const claimedId = claimedNodeId(token);
-    const node = claimedId === null ? null : this.store.nodes.get(claimedId);
-    if (node && installTokenValid(node.state) && node.installTokenHash === InstallTokens.hash(token) && this.tokens.matches(token, node.id, node.generation)) {
-      return node;
-    }
-    this.store.events.append({
-      nodeId: node?.id ?? null,
-      mac: node?.mac ?? null,
-      kind: 'token-refused',
-      message: `install token refused for ${what}: ${node ? this.whyTokenRefused(node, token) : 'unknown token'}`,
-      actor: 'installer',
-    });
-    return null;
-  }
-
-  private whyTokenRefused(node: StoredNode, token: string): string {
-    if (this.tokens.matches(token, node.id, node.generation)) {
-      return `the install of generation ${node.generation} is over (node is ${node.state}); re-image the node to install again`;
-    }
-    const old = this.tokens.generationOf(token, node.id, node.generation);
-    if (old !== null) {
-      return `token of install generation ${old}, the node is at generation ${node.generation}: an old installer is still running; power-cycle the machine so it boots the new one`;
-    }
-    return 'the token does not belong to this node (forged or from another appliance)';
   }
 
   private validateSettings(node: StoredNode | null, settings: NodeSettings): NodeFields {

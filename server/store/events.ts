@@ -9,6 +9,8 @@ export interface NewEvent {
   toState?: string | null;
   message: string;
   actor?: string | null;
+  /** The network address a request came from (installer callbacks), when there is one. */
+  source?: string | null;
 }
 
 export interface EventRecord {
@@ -21,6 +23,7 @@ export interface EventRecord {
   toState: string | null;
   message: string;
   actor: string | null;
+  source: string | null;
 }
 
 interface EventRow {
@@ -33,6 +36,7 @@ interface EventRow {
   to_state: string | null;
   message: string;
   actor: string | null;
+  source: string | null;
 }
 
 const toEvent = (row: EventRow): EventRecord => ({
@@ -45,6 +49,7 @@ const toEvent = (row: EventRow): EventRecord => ({
   toState: row.to_state,
   message: row.message,
   actor: row.actor,
+  source: row.source,
 });
 
 export type EventListener = (event: EventRecord) => void;
@@ -59,8 +64,8 @@ export class EventStore {
 
   constructor(db: Db) {
     this.insert = db.prepare(
-      `INSERT INTO events (node_id, mac, at, kind, from_state, to_state, message, actor)
-       VALUES (@nodeId, @mac, @at, @kind, @fromState, @toState, @message, @actor)`,
+      `INSERT INTO events (node_id, mac, at, kind, from_state, to_state, message, actor, source)
+       VALUES (@nodeId, @mac, @at, @kind, @fromState, @toState, @message, @actor, @source)`,
     );
     this.forNode = db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE node_id = ? ORDER BY id DESC LIMIT ?');
     this.recent = db.prepare<[number], EventRow>('SELECT * FROM events ORDER BY id DESC LIMIT ?');
@@ -81,6 +86,7 @@ export class EventStore {
       toState: event.toState ?? null,
       message: event.message,
       actor: event.actor ?? null,
+      source: event.source ?? null,
     };
     const id = Number(this.insert.run(row).lastInsertRowid);
     const record: EventRecord = { id, ...row };

@@ -34,6 +34,7 @@ interface NodeRow {
   bootloader: BootLoaderChoice;
   ssh_host_key: string | null;
   power_state: string | null;
+  install_done_from: string | null;
   created_at: string;
   updated_at: string;
   state_changed_at: string;
@@ -41,6 +42,8 @@ interface NodeRow {
 
 export interface StoredNode extends NodeRecord {
   powerState: string | null;
+  /** The address the done callback of the current install generation came from (null until then). */
+  installDoneFrom: string | null;
 }
 
 /** Fields an operator (or discovery) may set without a state change. */
@@ -56,6 +59,7 @@ export interface NodeFields {
   bootloader?: BootLoaderChoice;
   sshHostKey?: string | null;
   powerState?: string | null;
+  installDoneFrom?: string | null;
 }
 
 export class StaleStateError extends Error {
@@ -87,6 +91,7 @@ function toNode(row: NodeRow): StoredNode {
     bootloader: row.bootloader,
     sshHostKey: row.ssh_host_key,
     powerState: row.power_state,
+    installDoneFrom: row.install_done_from,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     stateChangedAt: row.state_changed_at,
@@ -111,6 +116,7 @@ const FIELD_COLUMNS: Record<keyof NodeFields, (value: never) => [string, unknown
   bootloader: (v: BootLoaderChoice) => [['bootloader', v]],
   sshHostKey: (v: string | null) => [['ssh_host_key', v]],
   powerState: (v: string | null) => [['power_state', v]],
+  installDoneFrom: (v: string | null) => [['install_done_from', v]],
 };
 
 export class NodeStore {
@@ -145,7 +151,8 @@ export class NodeStore {
     this.remove = db.prepare<[number]>('DELETE FROM nodes WHERE id = ?');
     this.transitionUpdate = db.prepare(
       `UPDATE nodes SET state = @to, generation = @generation, install_token_hash = @tokenHash,
-         failed_phase = @failedPhase, failed_reason = @failedReason, updated_at = @now, state_changed_at = @now
+         failed_phase = @failedPhase, failed_reason = @failedReason, updated_at = @now, state_changed_at = @now,
+         install_done_from = CASE WHEN @generation = generation THEN install_done_from ELSE NULL END
        WHERE id = @id AND state = @from`,
     );
   }
@@ -216,7 +223,7 @@ export class NodeStore {
   writeTransition(
     node: StoredNode,
     transition: Transition,
-    options: { tokenHash?: string | null; actor?: string | null; message?: string } = {},
+    options: { tokenHash?: string | null; actor?: string | null; message?: string; source?: string | null } = {},
   ): StoredNode {
     return this.db.transaction(() => {
       const now = new Date().toISOString();
@@ -239,6 +246,7 @@ export class NodeStore {
         toState: transition.to,
         message: options.message ?? transition.message,
         actor: options.actor ?? null,
+        source: options.source ?? null,
       });
       return this.get(node.id)!;
     })();

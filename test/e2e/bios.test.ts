@@ -81,7 +81,8 @@ describe.skipIf(skip !== null)('BIOS virtual machines network-boot from the appl
 
   it('5. after done the same MAC boots its disk; after reimage it gets the installer with a new token and the old one is refused', async () => {
     expect(installingToken, 'scenario 2 left a node installing').not.toBe('');
-    const done = lab.appliance.fetch(`/install/${installingToken}/done`, { body: sshHostKeyLine() });
+    // From the node's reserved address: the appliance takes installer callbacks only from there.
+    const done = lab.appliance.fetch(`/install/${installingToken}/done`, { body: sshHostKeyLine(), from: '10.231.50.21' });
     expect(done.status, done.body).toBe(200);
     expect(lab.appliance.node(installMac)?.state).toBe('installed');
 
@@ -108,12 +109,12 @@ describe.skipIf(skip !== null)('BIOS virtual machines network-boot from the appl
     expect(newToken).not.toBe(installingToken);
 
     const beforeOld = lab.appliance.lastEventId();
-    const old = lab.appliance.fetch(`/install/${installingToken}/preseed`);
+    const old = lab.appliance.fetch(`/install/${installingToken}/preseed`, { from: '10.231.50.21' });
     expect(old.status).toBe(404);
     // The store keeps only the live token's hash, so a refused old token cannot name its node.
     const refused = lab.appliance.events(beforeOld).find((e) => e.kind === 'token-refused');
     expect(refused?.message, formatEvents(lab.appliance.events(beforeOld))).toMatch(/preseed/);
-    const fresh = lab.appliance.fetch(`/install/${newToken}/preseed`);
+    const fresh = lab.appliance.fetch(`/install/${newToken}/preseed`, { from: '10.231.50.21' });
     expect(fresh.status).toBe(200);
     expect(fresh.body).toMatch(/d-i /);
   }, 2 * SLOT_WAIT_MS + 8 * MINUTE);

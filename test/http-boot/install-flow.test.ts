@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttp } from '../../server/http/server.ts';
 import { renderPxelinuxConfig } from '../../server/render/pxelinux.ts';
+import type { StoredNode } from '../../server/store/nodes.ts';
+import { httpFrom, leaseTo } from '../helpers/http-from.ts';
 import { assignedNode, makeFixture, SAMPLE_HOST_KEY, type Fixture } from '../render/fixture.ts';
 
 let fixture: Fixture;
@@ -22,7 +24,13 @@ afterAll(async () => {
 });
 
 const get = (path: string) => fetch(`${base}${path}`);
-const post = (path: string, body: string) => fetch(`${base}${path}`, { method: 'POST', body, headers: { 'Content-Type': 'text/plain' } });
+let nextSource = 20;
+/** The node's installer: requests from the loopback address the appliance leased to the node's MAC. */
+const installerOf = (node: StoredNode) => {
+  const source = `127.0.4.${nextSource++}`;
+  leaseTo(fixture.ctx, node.mac, source);
+  return httpFrom(base, source);
+};
 const tokenIn = (script: string) => /\/install\/([A-Za-z0-9_-]{32})\//.exec(script)?.[1];
 const eventsOf = (kind: string) => fixture.ctx.store.events.listRecent(500).filter((event) => event.kind === kind);
 
@@ -68,21 +76,22 @@ describe('one install, start to finish', () => {
     expect(eventsOf('boot').some((event) => event.nodeId === node.id)).toBe(true);
     const token = tokenIn(script)!;
     expect(token).toBeDefined();
+    const installer = installerOf(node);
 
-    const preseed = await get(`/install/${token}/preseed`);
+    const preseed = await installer.get(`/install/${token}/preseed`);
     expect(preseed.status).toBe(200);
-    expect(await preseed.text()).toContain('d-i preseed/late_command string');
+    expect(preseed.body).toContain('d-i preseed/late_command string');
     expect(ctx.store.nodes.get(node.id)!.state).toBe('installing');
     // Fetching again while installing is fine (idempotent), and so is the finish script.
-    expect((await get(`/install/${token}/preseed`)).status).toBe(200);
-    expect((await get(`/install/${token}/finish.sh`)).status).toBe(200);
-    expect((await get(`/install/${token}/kickstart`)).status).toBe(404);
+    expect((await installer.get(`/install/${token}/preseed`)).status).toBe(200);
+    expect((await installer.get(`/install/${token}/finish.sh`)).status).toBe(200);
+    expect((await installer.get(`/install/${token}/kickstart`)).status).toBe(404);
 
-    const refused = await post(`/install/${token}/done`, 'echo $(reboot)');
+    const refused = await installer.post(`/install/${token}/done`, 'echo $(reboot)');
     expect(refused.status).toBe(400);
     expect(ctx.store.nodes.get(node.id)!.state).toBe('installing');
 
-    const done = await post(`/install/${token}/done`, `${SAMPLE_HOST_KEY}\n`);
+    const done = await installer.post(`/install/${token}/done`, `${SAMPLE_HOST_KEY}\n`);
     expect(done.status).toBe(200);
     const installed = ctx.store.nodes.get(node.id)!;
     expect(installed.state).toBe('installed');
@@ -90,10 +99,12 @@ describe('one install, start to finish', () => {
 
     // The token is dead and every route gives local boot now.
     const refusedBefore = eventsOf('token-refused').length;
-    const reused = await get(`/install/${token}/preseed`);
+    const reused = await installer.get(`/install/${token}/preseed`);
     expect(reused.status).toBe(404);
     expect(eventsOf('token-refused').length).toBe(refusedBefore + 1);
-    expect((await post(`/install/${token}/done`, SAMPLE_HOST_KEY)).status).toBe(404);
+    // The same done again (an installer retrying a lost answer) is answered again and changes nothing.
+    expect((await installer.post(`/install/${token}/done`, SAMPLE_HOST_KEY)).status).toBe(200);
+    expect(ctx.store.nodes.get(node.id)!.state).toBe('installed');
     const after = await (await get(`/boot.ipxe?mac=${node.mac}`)).text();
     expect(after).toMatch(/^exit$/m);
     expect(after).not.toContain('kernel ');
@@ -109,12 +120,13 @@ describe('one install, start to finish', () => {
     const newToken = ctx.services.nodes.installTokenOf(reimaged)!;
     expect(newToken).not.toBe(oldToken);
     const refusedBefore = eventsOf('token-refused').length;
-    expect((await get(`/install/${oldToken}/kickstart`)).status).toBe(404);
+    const installer = installerOf(reimaged);
+    expect((await installer.get(`/install/${oldToken}/kickstart`)).status).toBe(404);
     // The store keeps only the live token's hash, so an old token is recorded as unknown (no node to name).
     expect(eventsOf('token-refused').length).toBe(refusedBefore + 1);
-    const fresh = await get(`/install/${newToken}/kickstart`);
+    const fresh = await installer.get(`/install/${newToken}/kickstart`);
     expect(fresh.status).toBe(200);
-    expect(await fresh.text()).toContain(`/install/${newToken}/done`);
+    expect(fresh.body).toContain(`/install/${newToken}/done`);
   });
 
   it('refuses a made-up token with 404 and an event', async () => {
@@ -128,9 +140,10 @@ describe('one install, start to finish', () => {
     const ctx = fixture.ctx;
     const node = assignedNode(ctx, 'ubuntu-24.04', { hostname: 'fails-1' });
     const token = ctx.services.nodes.installTokenOf(node)!;
-    expect((await post(`/install/${token}/started`, '')).status).toBe(200);
+    const installer = installerOf(node);
+    expect((await installer.post(`/install/${token}/started`, '')).status).toBe(200);
     expect(ctx.store.nodes.get(node.id)!.state).toBe('installing');
-    expect((await post(`/install/${token}/failed`, 'curtin: no disk found\n$(rm -rf /)')).status).toBe(200);
+    expect((await installer.post(`/install/${token}/failed`, 'curtin: no disk found\n$(rm -rf /)')).status).toBe(200);
     const failed = ctx.store.nodes.get(node.id)!;
     expect(failed.state).toBe('failed');
     expect(failed.failedPhase).toBe('install');
@@ -143,13 +156,14 @@ describe('one install, start to finish', () => {
     const ctx = fixture.ctx;
     const node = assignedNode(ctx, 'ubuntu-24.04', { hostname: 'auto-1' });
     const token = ctx.services.nodes.installTokenOf(node)!;
-    const meta = await (await get(`/install/${token}/meta-data`)).text();
+    const installer = installerOf(node);
+    const meta = (await installer.get(`/install/${token}/meta-data`)).body;
     expect(meta).toContain('local-hostname: "auto-1"');
-    const user = await (await get(`/install/${token}/user-data`)).text();
+    const user = (await installer.get(`/install/${token}/user-data`)).body;
     expect(user.startsWith('#cloud-config\n')).toBe(true);
-    expect((await get(`/install/${token}/vendor-data`)).status).toBe(200);
+    expect((await installer.get(`/install/${token}/vendor-data`)).status).toBe(200);
     const failures = eventsOf('render-failed').length;
-    expect((await get(`/install/${token}/network-config`)).status).toBe(404);
+    expect((await installer.get(`/install/${token}/network-config`)).status).toBe(404);
     expect(eventsOf('render-failed').length).toBe(failures);
   });
 });

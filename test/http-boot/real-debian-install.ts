@@ -51,6 +51,9 @@ importProfile(ctx.store.profiles.get('debian-12')!, ctx.config.bootDir, null);
 const http = await startHttp(ctx);
 ctx.store.events.subscribe((event) => log(`event ${event.kind}${event.toState ? ` -> ${event.toState}` : ''}: ${event.message}`));
 ctx.services.nodes.add(MAC, { hostname: 'rl-real-1', profile: 'debian-12', roles: ['compute'], managementAddress: '10.0.2.20' }, 'real-install');
+// User-mode networking NATs the guest: its callbacks reach the appliance from 127.0.0.1, so that is the
+// address the appliance must accept them from (on a real network it is the node's lease or reservation).
+ctx.store.leases.upsert({ address: '127.0.0.1', mac: MAC, subnet: 'slirp', state: 'bound', expiresAt: Date.now() + LIMIT_MS + 3_600_000, clientHostname: null, updatedAt: Date.now() });
 log(`appliance on 127.0.0.1:${http.port}; work dir ${fixture.dir}`);
 
 // A sparse raw disk (qemu-img is in qemu-utils, which this machine need not have).

@@ -125,7 +125,7 @@ describe('GRUB configs from the same plan', () => {
     expect(config).toMatch(/^\s+linux \/ubuntu-24\.04\/vmlinuz .* 'ds=nocloud;s=http:\/\/\S+\/' /m);
     expect(config).toMatch(/^\s+initrd \/ubuntu-24\.04\/initrd$/m);
     const token = fixture.ctx.services.nodes.installTokenOf(node)!;
-    expect(fixture.ctx.services.nodes.nodeForInstallToken(token, 'test')).not.toBeNull();
+    expect(fixture.ctx.services.callbacks.authorize({ token, what: 'test', source: node.addresses.management! }, 'refuse').ok).toBe(true);
     fixture.ctx.services.nodes.apply(fixture.ctx.services.nodes.apply(node, { kind: 'install-started' }, 'test'), { kind: 'install-done' }, 'test');
     expect(renderGrubConfig(fixture.ctx, node.mac)).toMatch(/^\s+exit$/m);
   });

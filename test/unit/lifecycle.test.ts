@@ -9,19 +9,20 @@ const EVENTS: LifecycleEvent[] = [
   { kind: 'ssh-answered' },
   { kind: 'bootstrap-complete' },
   { kind: 'fail', phase: 'bootstrap', reason: 'stage keystone exited 1' },
+  { kind: 'claim-conflict', reason: 'two machines claimed the install' },
   { kind: 'retry' },
   { kind: 'reimage' },
 ];
 
 // Every state x event: the target state, or null where the lifecycle must refuse.
 const TABLE: Record<NodeState, Record<LifecycleEvent['kind'], NodeState | null>> = {
-  discovered: { assign: 'assigned', 'install-started': null, 'install-done': null, 'ssh-answered': null, 'bootstrap-complete': null, fail: null, retry: null, reimage: 'assigned' },
-  assigned: { assign: null, 'install-started': 'installing', 'install-done': null, 'ssh-answered': null, 'bootstrap-complete': null, fail: null, retry: null, reimage: 'assigned' },
-  installing: { assign: null, 'install-started': null, 'install-done': 'installed', 'ssh-answered': null, 'bootstrap-complete': null, fail: 'failed', retry: null, reimage: 'assigned' },
-  installed: { assign: null, 'install-started': null, 'install-done': null, 'ssh-answered': 'bootstrapping', 'bootstrap-complete': null, fail: 'failed', retry: null, reimage: 'assigned' },
-  bootstrapping: { assign: null, 'install-started': null, 'install-done': null, 'ssh-answered': null, 'bootstrap-complete': 'ready', fail: 'failed', retry: null, reimage: 'assigned' },
-  ready: { assign: null, 'install-started': null, 'install-done': null, 'ssh-answered': null, 'bootstrap-complete': null, fail: null, retry: null, reimage: 'assigned' },
-  failed: { assign: null, 'install-started': null, 'install-done': null, 'ssh-answered': null, 'bootstrap-complete': null, fail: null, retry: 'bootstrapping', reimage: 'assigned' },
+  discovered: { assign: 'assigned', 'install-started': null, 'install-done': null, 'ssh-answered': null, 'bootstrap-complete': null, fail: null, 'claim-conflict': null, retry: null, reimage: 'assigned' },
+  assigned: { assign: null, 'install-started': 'installing', 'install-done': null, 'ssh-answered': null, 'bootstrap-complete': null, fail: null, 'claim-conflict': null, retry: null, reimage: 'assigned' },
+  installing: { assign: null, 'install-started': null, 'install-done': 'installed', 'ssh-answered': null, 'bootstrap-complete': null, fail: 'failed', 'claim-conflict': 'failed', retry: null, reimage: 'assigned' },
+  installed: { assign: null, 'install-started': null, 'install-done': null, 'ssh-answered': 'bootstrapping', 'bootstrap-complete': null, fail: 'failed', 'claim-conflict': 'failed', retry: null, reimage: 'assigned' },
+  bootstrapping: { assign: null, 'install-started': null, 'install-done': null, 'ssh-answered': null, 'bootstrap-complete': 'ready', fail: 'failed', 'claim-conflict': 'failed', retry: null, reimage: 'assigned' },
+  ready: { assign: null, 'install-started': null, 'install-done': null, 'ssh-answered': null, 'bootstrap-complete': null, fail: null, 'claim-conflict': 'failed', retry: null, reimage: 'assigned' },
+  failed: { assign: null, 'install-started': null, 'install-done': null, 'ssh-answered': null, 'bootstrap-complete': null, fail: null, 'claim-conflict': null, retry: 'bootstrapping', reimage: 'assigned' },
 };
 
 describe('lifecycle: every state x event', () => {

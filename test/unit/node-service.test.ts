@@ -21,6 +21,13 @@ function setup() {
   return { store, services: createServices(config, store) };
 }
 
+type Services = ReturnType<typeof setup>['services'];
+/** The node behind a token, as the install routes see it from `source`, or null when refused. */
+const nodeFor = (services: Services, token: string, source = '10.20.0.10') => {
+  const verdict = services.callbacks.authorize({ token, what: 'GET preseed', source }, 'refuse');
+  return verdict.ok ? verdict.node : null;
+};
+
 describe('node service', () => {
   it('adds and assigns in one step when a profile is given, minting a token for the generation', () => {
     const { services, store } = setup();
@@ -28,39 +35,39 @@ describe('node service', () => {
     expect(node).toMatchObject({ mac: '52:54:00:aa:bb:01', hostname: 'ctl1', state: 'assigned', generation: 1, roles: ['controller', 'network'] });
     const token = services.nodes.installTokenOf(node)!;
     expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(services.nodes.nodeForInstallToken(token, 'preseed')?.id).toBe(node.id);
+    expect(nodeFor(services, token)?.id).toBe(node.id);
     expect(store.events.listForNode(node.id).map((e) => e.toState)).toEqual(['assigned', 'discovered']);
   });
 
   it('re-image kills the old token and issues a new one', () => {
     const { services, store } = setup();
-    const node = services.nodes.add('52:54:00:aa:bb:02', { hostname: 'cmp1', profile: 'debian-12' }, 'cli');
+    const node = services.nodes.add('52:54:00:aa:bb:02', { hostname: 'cmp1', profile: 'debian-12', managementAddress: '10.20.0.11' }, 'cli');
     const oldToken = services.nodes.installTokenOf(node)!;
     const again = services.nodes.reimage('cmp1', 'alice');
     const newToken = services.nodes.installTokenOf(again)!;
     expect(again.generation).toBe(2);
     expect(newToken).not.toBe(oldToken);
-    expect(services.nodes.nodeForInstallToken(oldToken, 'preseed')).toBeNull();
-    expect(services.nodes.nodeForInstallToken(newToken, 'preseed')?.id).toBe(node.id);
+    expect(nodeFor(services, oldToken, '10.20.0.11')).toBeNull();
+    expect(nodeFor(services, newToken, '10.20.0.11')?.id).toBe(node.id);
     expect(store.events.listRecent(1)[0]).toMatchObject({
       kind: 'token-refused',
       nodeId: node.id,
       message: expect.stringContaining('token of install generation 1, the node is at generation 2'),
     });
-    expect(services.nodes.nodeForInstallToken('zz-' + newToken.slice(3), 'preseed')).toBeNull();
-    expect(services.nodes.nodeForInstallToken('not a token', 'preseed')).toBeNull();
-    expect(store.events.listRecent(1)[0]).toMatchObject({ nodeId: null, message: 'install token refused for preseed: unknown token' });
+    expect(nodeFor(services, 'zz-' + newToken.slice(3), '10.20.0.11')).toBeNull();
+    expect(nodeFor(services, 'not a token', '10.20.0.11')).toBeNull();
+    expect(store.events.listRecent(1)[0]).toMatchObject({ nodeId: null, source: '10.20.0.11', message: 'GET preseed from 10.20.0.11 refused: unknown token' });
   });
 
   it('a token stops working once the install is done', () => {
     const { services, store } = setup();
-    let node = services.nodes.add('52:54:00:aa:bb:03', { hostname: 'cmp2', profile: 'debian-12' }, 'cli');
+    let node = services.nodes.add('52:54:00:aa:bb:03', { hostname: 'cmp2', profile: 'debian-12', managementAddress: '10.20.0.12' }, 'cli');
     const token = services.nodes.installTokenOf(node)!;
     node = services.nodes.apply(node, { kind: 'install-started' }, 'installer');
     node = services.nodes.apply(node, { kind: 'install-done' }, 'installer');
     expect(node.installTokenHash).toBeNull();
     expect(services.nodes.installTokenOf(node)).toBeNull();
-    expect(services.nodes.nodeForInstallToken(token, 'done')).toBeNull();
+    expect(nodeFor(services, token, '10.20.0.12')).toBeNull();
     expect(store.events.listRecent(1)[0]!.message).toContain('the install of generation 1 is over (node is installed)');
   });
 

@@ -53,8 +53,12 @@ export interface Appliance {
   logPath: string;
   /** `racklift <args>` against this appliance's config (runs on the host side; it only opens the store). */
   cli(args: string[]): string;
-  /** curl from inside the namespace (where the VMs are): returns status code and body. */
-  fetch(path: string, options?: { method?: string; body?: string }): { status: number; body: string };
+  /**
+   * curl from inside the namespace (where the VMs are): returns status code and body. `from` sends it from that
+   * address (a node's: installer callbacks are accepted only from the node's leased or reserved address); it is
+   * put on the namespace's loopback for the request, so use it only while that node's VM is stopped.
+   */
+  fetch(path: string, options?: { method?: string; body?: string; from?: string }): { status: number; body: string };
   events(afterId?: number): EventRow[];
   node(mac: string): NodeRow | null;
   lastEventId(): number;
@@ -126,10 +130,17 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   });
   const readLog = () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
 
-  const fetch = (path: string, fetchOptions: { method?: string; body?: string } = {}) => {
+  const fetch = (path: string, fetchOptions: { method?: string; body?: string; from?: string } = {}) => {
     const body = fetchOptions.body === undefined ? [] : ['-H', 'Content-Type: text/plain', '--data-binary', fetchOptions.body];
     const method = fetchOptions.method ?? (fetchOptions.body === undefined ? 'GET' : 'POST');
-    const out = network.exec('curl', ['-s', '-m', '10', '-X', method, ...body, '-w', '\n%{http_code}', `${baseUrl}${path}`]);
+    const from = fetchOptions.from;
+    if (from) network.exec('ip', ['addr', 'add', `${from}/32`, 'dev', 'lo']);
+    let out: string;
+    try {
+      out = network.exec('curl', ['-s', '-m', '10', '-X', method, ...(from ? ['--interface', from] : []), ...body, '-w', '\n%{http_code}', `${baseUrl}${path}`]);
+    } finally {
+      if (from) network.exec('ip', ['addr', 'del', `${from}/32`, 'dev', 'lo']);
+    }
     const cut = out.lastIndexOf('\n');
     return { status: Number(out.slice(cut + 1)), body: out.slice(0, cut) };
   };
