@@ -1,6 +1,7 @@
 // A transfer's read-ahead: blocks are read from the source in chunks of whole blocks, at most a few chunks
 // at a time (the one being sent, the next one loading), and released once acknowledged. Memory per transfer
-// stays around 2-3 chunks whatever the file size.
+// stays around 2-3 chunks whatever the file size. A source held in memory needs none of this: its blocks are
+// views of its buffer.
 import type { ByteSource } from './source.ts';
 
 const CHUNK_TARGET_BYTES = 128 * 1024;
@@ -35,6 +36,11 @@ export class BlockReader {
 
   /** Payload of block `block`, or undefined while its chunk is loading (onReady fires when it lands). */
   block(block: number): Buffer | undefined {
+    const whole = this.source.whole;
+    if (whole) {
+      const start = Math.min((block - 1) * this.blksize, whole.length);
+      return whole.subarray(start, Math.min(start + this.blksize, whole.length));
+    }
     const index = this.chunkOf(block);
     this.loadThrough(index + CHUNKS_AHEAD);
     const chunk = this.chunks.get(index);

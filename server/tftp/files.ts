@@ -5,7 +5,8 @@ import type { AppContext } from '../context.ts';
 import { normalizeMac } from '../domain/mac.ts';
 import { renderPxelinuxConfig } from '../render/pxelinux.ts';
 import { cleanRequestPath, PathRefused, TftpRoot } from './paths.ts';
-import { fileSource, memorySource, type ByteSource } from './source.ts';
+import { FileCache } from './file-cache.ts';
+import { fileSource, memorySource, MemorySource, type ByteSource } from './source.ts';
 
 export class GenerationFailed extends Error {}
 
@@ -14,11 +15,13 @@ const BOOT_EVENT_REPEAT_MS = 10_000;
 
 export class TftpFiles {
   private readonly root: TftpRoot;
+  readonly cache: FileCache;
   /** Last boot event per MAC: pxelinux may ask twice in a row, one event is enough. */
   private readonly lastBootEvent = new Map<string, number>();
 
   constructor(private readonly ctx: AppContext) {
     this.root = new TftpRoot(ctx.config.bootDir);
+    this.cache = new FileCache(ctx.config.tftp.cacheBytes);
   }
 
   /** Opens the source for a request; PathRefused means "file not found" to the client. */
@@ -29,7 +32,9 @@ export class TftpFiles {
       return memorySource(Buffer.from(this.pxelinuxConfig(requested, segments.at(-1)!), 'utf8'), netascii);
     }
     const path = await this.root.resolve(relative);
-    return fileSource(path, netascii);
+    if (netascii) return fileSource(path, true);
+    const cached = await this.cache.get(path);
+    return cached ? new MemorySource(cached) : fileSource(path, false);
   }
 
   private pxelinuxConfig(requested: string, name: string): string {

@@ -34,6 +34,8 @@ export interface TftpCounters extends TransferStats {
 export interface TftpService extends RunningService {
   port: number;
   counters: TftpCounters;
+  /** Boot files held in memory, and how often an open found its file there. */
+  cacheStats(): { files: number; bytes: number; hits: number; misses: number };
   activeTransfers(): number;
 }
 
@@ -214,6 +216,7 @@ export async function startTftpService(ctx: AppContext): Promise<TftpService> {
     port: address.port,
     counters,
     activeTransfers: () => active.size,
+    cacheStats: () => ({ ...files.cache.size, hits: files.cache.hits, misses: files.cache.misses }),
     async close() {
       closing = true;
       for (const entry of active.values()) {

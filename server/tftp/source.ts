@@ -7,20 +7,22 @@ import { NetasciiEncoder, netasciiLength, toNetascii } from './netascii.ts';
 export interface ByteSource {
   /** Total bytes the client will receive (what tsize reports). */
   readonly size: number;
+  /** The whole content, when it is in memory: blocks are then views of it, with no reads and no copies. */
+  readonly whole?: Buffer;
   /** Fills `target` with the bytes at `position`; returns how many were read (fewer only at the end). */
   read(position: number, target: Buffer): Promise<number>;
   close(): Promise<void>;
 }
 
 export class MemorySource implements ByteSource {
-  constructor(private readonly content: Buffer) {}
+  constructor(readonly whole: Buffer) {}
 
   get size(): number {
-    return this.content.length;
+    return this.whole.length;
   }
 
   async read(position: number, target: Buffer): Promise<number> {
-    return this.content.copy(target, 0, position, Math.min(this.content.length, position + target.length));
+    return this.whole.copy(target, 0, position, Math.min(this.whole.length, position + target.length));
   }
 
   async close(): Promise<void> {}

@@ -1,5 +1,6 @@
 // Real TFTP clients from Debian against our server on loopback: atftp (blksize, tsize, windowsize),
-// tftp-hpa (512-byte lockstep, netascii), curl, busybox. Checksums must match.
+// tftp-hpa (512-byte lockstep, netascii), curl, busybox. Checksums must match. The file cache holds files up
+// to 16 MiB here, so the large files go through the chunked disk read-ahead and the small one from memory.
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ let out: string;
 const sums: Record<string, string> = {};
 
 beforeAll(async () => {
-  h = await startHarness({ maxBlksize: 65464 });
+  h = await startHarness({ maxBlksize: 65464, cacheBytes: 64 * 1024 * 1024 });
   out = join(h.root, 'out');
   await mkdir(out);
   makeRandomFile(join(h.root, 'big50.bin'), 50);
@@ -69,6 +70,16 @@ describe.skipIf(!clients.atftp)('atftp', () => {
     expect(events).toHaveLength(1);
     expect(events[0]!.message).toContain('pxelinux.cfg/01-52-54-00-aa-bb-01');
   });
+});
+
+describe.skipIf(!clients.atftp)('file cache', () => {
+  it('served the small file from memory after one read and the large ones from disk', async () => {
+    await atftp('small5.bin', join(out, 'cache-check'), ['blksize 1468']);
+    const stats = h.service.cacheStats();
+    expect(stats.misses).toBe(1);
+    expect(stats.hits).toBeGreaterThan(0);
+    expect(stats).toMatchObject({ files: 1, bytes: 5 * 1024 * 1024 });
+  }, 120_000);
 });
 
 describe.skipIf(!clients.tftp)('tftp-hpa', () => {

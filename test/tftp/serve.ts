@@ -17,7 +17,7 @@ for (const setting of settings) {
 const ctx = makeContext(root, tftp);
 const service = await startTftpService(ctx);
 console.log(JSON.stringify({ port: service.port }));
-process.on('SIGUSR1', () => console.log(JSON.stringify(service.counters)));
+process.on('SIGUSR1', () => console.log(JSON.stringify({ ...service.counters, cache: service.cacheStats() })));
 process.on('SIGTERM', () => {
   console.log(JSON.stringify(service.counters));
   void service.close().then(() => process.exit(0));
