@@ -84,9 +84,13 @@ const configSchema = z
         arm64Loader: z.string().default('ipxe-arm64.efi'),
         /** Add the 255.255.255.255/32 host route through the provisioning interface when running as root. */
         manageBroadcastRoute: flag.default(true),
+        /** New pool offers per subnet and second (reservations and a MAC's own lease are not counted). */
+        newOffersPerSecond: z.coerce.number().min(0.1).max(100_000).default(50),
+        /** New pool offers a subnet may make at once (a rack powering on), refilled at newOffersPerSecond. */
+        newOfferBurst: z.coerce.number().int().min(1).max(1_000_000).default(250),
       })
       .strict()
-      .default({ enabled: null, mode: 'authoritative', host: '0.0.0.0', port: 67, proxyPort: 4011, answer: 'pxe-clients', uefiLoader: 'ipxe.efi', arm64Loader: 'ipxe-arm64.efi', manageBroadcastRoute: true }),
+      .default({ enabled: null, mode: 'authoritative', host: '0.0.0.0', port: 67, proxyPort: 4011, answer: 'pxe-clients', uefiLoader: 'ipxe.efi', arm64Loader: 'ipxe-arm64.efi', manageBroadcastRoute: true, newOffersPerSecond: 50, newOfferBurst: 250 }),
     tftp: z
       .object({
         enabled: flag.nullable().default(null),

@@ -1,7 +1,7 @@
 // Authoritative mode (RFC 2131 4.3): this appliance owns the provisioning subnet and the relayed ones, hands
 // out reservations (a node's management address) and pool addresses, and NAKs addresses that are not right.
 import type { ServedSubnet } from '../domain/address-plan.ts';
-import { formatIpv4, inSubnet, isIpv4, parseIpv4 } from '../domain/ipv4.ts';
+import { formatCidr, formatIpv4, inSubnet, isIpv4, parseIpv4 } from '../domain/ipv4.ts';
 import type { NodeBootPlan } from '../services/boot.ts';
 import { drop, type HandlerDeps, type Inbound, type Outcome } from './handler.ts';
 import { MessageType } from './options.ts';
@@ -37,18 +37,24 @@ function reservationIn(plan: NodeBootPlan, subnet: ServedSubnet): number | null 
   return inSubnet(address, subnet.subnet) ? address : null;
 }
 
-/** The address to offer: the reservation, the MAC's previous lease, the one it asks for, or a free one. */
-function chooseAddress(deps: HandlerDeps, request: ClientRequest, plan: NodeBootPlan, subnet: ServedSubnet): number | null {
+/** The address this client already has here: its reservation, or the pool address its MAC holds or held. */
+function addressOnRecord(deps: HandlerDeps, request: ClientRequest, plan: NodeBootPlan, subnet: ServedSubnet): number | null {
   const reserved = reservationIn(plan, subnet);
   if (reserved !== null) return reserved;
+  const previous = deps.leases.forMac(subnet, request.mac);
+  return previous && deps.leases.inPool(subnet, previous.address) && deps.leases.availableFor(previous.address, request.mac) ? previous.address : null;
+}
+
+/** A new pool address: the one the client asks for if free, any free one, or the oldest unanswered offer. */
+function newAddress(deps: HandlerDeps, request: ClientRequest, subnet: ServedSubnet): { address: number; reclaimed: boolean } | null {
   const { leases } = deps;
-  const previous = leases.forMac(subnet, request.mac);
-  if (previous && leases.inPool(subnet, previous.address) && leases.availableFor(previous.address, request.mac)) {
-    return previous.address;
-  }
   const asked = request.requestedAddress;
-  if (asked !== null && leases.inPool(subnet, asked) && leases.availableFor(asked, request.mac)) return asked;
-  return leases.allocate(subnet);
+  if (asked !== null && leases.inPool(subnet, asked) && leases.availableFor(asked, request.mac)) return { address: asked, reclaimed: false };
+  const free = leases.allocate(subnet);
+  if (free !== null) return { address: free, reclaimed: false };
+  // The pool is full; an offer nobody answered does not hold its address against a client that asks now.
+  const taken = leases.reclaimOldestOffer(subnet, request.mac);
+  return taken === null ? null : { address: taken, reclaimed: true };
 }
 
 /** Why this client may not have `address` in `subnet`, or null when it may. */
@@ -59,6 +65,19 @@ function addressProblem(deps: HandlerDeps, request: ClientRequest, plan: NodeBoo
   if (!deps.leases.inPool(subnet, address)) return `${formatIpv4(address)} is not in the pool`;
   if (!deps.leases.availableFor(address, request.mac)) return `${formatIpv4(address)} is leased to another client or was declined`;
   return null;
+}
+
+/**
+ * What this appliance knows of the client in this subnet: its reservation, else the address of its lease (a
+ * binding or an offer it made, current or past), else null. No binding is ever made without one.
+ * `offered`: an offer (or a binding) that still stands, which a SELECTING client may take.
+ */
+function recordOf(deps: HandlerDeps, request: ClientRequest, plan: NodeBootPlan, subnet: ServedSubnet): { address: number; offered: boolean } | null {
+  const reserved = reservationIn(plan, subnet);
+  if (reserved !== null) return { address: reserved, offered: true };
+  const lease = deps.leases.forMac(subnet, request.mac);
+  if (!lease || lease.state === 'declined') return null;
+  return { address: lease.address, offered: (lease.state === 'offered' || lease.state === 'bound') && deps.leases.holds(lease) };
 }
 
 /** A client we already gave this address keeps being answered (renewals), whatever the policy says now. */
@@ -89,12 +108,27 @@ function nak(deps: HandlerDeps, request: ClientRequest, reason: string): Outcome
 function discover(deps: HandlerDeps, request: ClientRequest, subnet: ServedSubnet): Outcome {
   const plan = deps.planFor(request);
   if (!mayAnswer(deps.settings.answer, plan)) return drop('policy', `answer policy ${deps.settings.answer}`);
-  const address = chooseAddress(deps, request, plan, subnet);
-  if (address === null) return drop('poolFull', `no free address in the pool of ${formatIpv4(subnet.subnet.network)}/${subnet.subnet.prefix}`);
+  let address = addressOnRecord(deps, request, plan, subnet);
+  let reclaimed = false;
+  if (address === null) {
+    // A new pool offer: under the cap, which is checked before any address is taken.
+    if (!deps.offerLimit.take(formatCidr(subnet.subnet))) {
+      return drop('refusedOfferRate', `more than ${deps.settings.newOfferBurst} new offers at once (then ${deps.settings.newOffersPerSecond}/s) in ${formatCidr(subnet.subnet)}`);
+    }
+    const fresh = newAddress(deps, request, subnet);
+    if (fresh === null) return drop('poolFull', `no free address in the pool of ${formatIpv4(subnet.subnet.network)}/${subnet.subnet.prefix}`);
+    ({ address, reclaimed } = fresh);
+  }
   deps.leases.offer(subnet, request.mac, address, deps.settings.offerHoldMs, request.clientHostname);
-  return offerOrAck(deps, request, plan, subnet, MessageType.OFFER, address);
+  const outcome = offerOrAck(deps, request, plan, subnet, MessageType.OFFER, address);
+  return reclaimed && outcome.kind === 'reply' ? { ...outcome, reclaimedOffer: true } : outcome;
 }
 
+/**
+ * RFC 2131 4.3.2 by client state. SELECTING (our server id): only the address we offered (or reserved), else
+ * NAK. INIT-REBOOT (option 50, no server id): the address on record, NAK for another one or a wrong network,
+ * silence when there is no record. RENEWING/REBINDING (ciaddr): only a binding we made, else silence.
+ */
 function requestAddress(deps: HandlerDeps, request: ClientRequest, subnet: ServedSubnet): Outcome {
   const { serverId } = request;
   if (serverId !== null && serverId !== deps.settings.serverAddress) {
@@ -102,10 +136,23 @@ function requestAddress(deps: HandlerDeps, request: ClientRequest, subnet: Serve
     deps.leases.withdrawOffer(subnet, request.mac);
     return drop('otherServer', `client chose server ${formatIpv4(serverId)}`);
   }
-  const address = request.requestedAddress ?? (request.message.ciaddr !== 0 ? request.message.ciaddr : null);
+  const renewing = request.message.ciaddr !== 0;
+  const address = renewing ? request.message.ciaddr : request.requestedAddress;
   if (address === null) return drop('malformed', 'REQUEST without a requested address or ciaddr');
   const plan = deps.planFor(request);
   if (!mayAnswer(deps.settings.answer, plan) && !holdsLease(deps, request, subnet, address)) return drop('policy', `answer policy ${deps.settings.answer}`);
+  const record = recordOf(deps, request, plan, subnet);
+  if (serverId !== null) {
+    if (!record || !record.offered || record.address !== address) {
+      return { ...nak(deps, request, `no offer of ${formatIpv4(address)} was made to this client`), refusal: 'refusedNoOffer' } as Outcome;
+    }
+  } else if (renewing) {
+    if (!record || record.address !== address) return drop('refusedRenewUnknown', `renewal of ${formatIpv4(address)}, which this appliance never bound to this client`);
+  } else {
+    if (!inSubnet(address, subnet.subnet)) return nak(deps, request, `${formatIpv4(address)} is not on this network`);
+    if (!record) return drop('refusedInitRebootUnknown', `INIT-REBOOT for ${formatIpv4(address)} from a client with no lease or reservation here (RFC 2131 4.3.2: stay silent)`);
+    if (record.address !== address) return nak(deps, request, `this client's address is ${formatIpv4(record.address)}`);
+  }
   const problem = addressProblem(deps, request, plan, subnet, address);
   if (problem) return nak(deps, request, problem);
   deps.leases.bind(subnet, request.mac, address, deps.settings.leaseSeconds * 1000, request.clientHostname);

@@ -2,7 +2,8 @@
 // No sockets here, so the fuzz and table tests drive exactly what the service runs. Never throws.
 import { decodeMessage, encodeReply } from './codec.ts';
 import { handleAuthoritative } from './authoritative.ts';
-import type { DropReason, HandlerDeps, Inbound, Outcome } from './handler.ts';
+import type { DropReason, HandlerDeps, Inbound, Outcome, ReplyRefusal } from './handler.ts';
+import { groupMacProblem } from '../domain/mac.ts';
 import { MessageType } from './options.ts';
 import { handleProxyBootServer, handleProxyBroadcast } from './proxy.ts';
 import type { Destination } from './reply.ts';
@@ -20,6 +21,18 @@ export interface DhcpCounters {
   otherServer: number;
   poolFull: number;
   unsupported: number;
+  /** Refusals (no answer unless said): RFC 2131 4.3.2 silence for INIT-REBOOT from an unknown client. */
+  refusedInitRebootUnknown: number;
+  /** A renewal (ciaddr) of an address never bound to that client: silence. */
+  refusedRenewUnknown: number;
+  /** A REQUEST for an address this appliance did not offer (SELECTING): answered with a NAK. */
+  refusedNoOffer: number;
+  /** New pool offers over the cap (dhcp.newOffersPerSecond / dhcp.newOfferBurst). */
+  refusedOfferRate: number;
+  /** chaddr is a multicast, broadcast or all-zero MAC. */
+  refusedGroupMac: number;
+  /** A full pool gave the oldest unanswered offer to a new client (offers do not hold addresses against clients). */
+  offersReclaimed: number;
   offers: number;
   acks: number;
   naks: number;
@@ -39,6 +52,12 @@ export const emptyCounters = (): DhcpCounters => ({
   otherServer: 0,
   poolFull: 0,
   unsupported: 0,
+  refusedInitRebootUnknown: 0,
+  refusedRenewUnknown: 0,
+  refusedNoOffer: 0,
+  refusedOfferRate: 0,
+  refusedGroupMac: 0,
+  offersReclaimed: 0,
   offers: 0,
   acks: 0,
   naks: 0,
@@ -49,7 +68,7 @@ export const emptyCounters = (): DhcpCounters => ({
 });
 
 export type EngineResult =
-  | { kind: 'send'; bytes: Buffer; to: Destination; mac: string; summary: string }
+  | { kind: 'send'; bytes: Buffer; to: Destination; mac: string; summary: string; refusal?: ReplyRefusal; reclaimedOffer?: boolean }
   | { kind: 'drop'; why: DropReason; reason: string; mac?: string }
   | { kind: 'done'; summary: string; mac: string }
   | { kind: 'error'; error: unknown };
@@ -96,6 +115,8 @@ export class DhcpEngine {
     if (!decoded.ok) return { kind: 'drop', why: 'malformed', reason: decoded.reason };
     const read = readRequest(decoded.message);
     if (!read.ok) return { kind: 'drop', why: 'malformed', reason: read.reason };
+    const groupMac = groupMacProblem(read.request.mac);
+    if (groupMac) return { kind: 'drop', why: 'refusedGroupMac', reason: groupMac, mac: read.request.mac };
     if (this.seenBefore(`${door} ${read.request.type} ${decoded.message.xid} ${read.request.mac}`)) {
       return { kind: 'drop', why: 'duplicate', reason: 'the same datagram arrived twice', mac: read.request.mac };
     }
@@ -109,7 +130,7 @@ export class DhcpEngine {
       this.counters.replyTooLarge++;
       return { kind: 'drop', why: 'unsupported', reason: `reply larger than the client's ${read.request.maxMessageSize} bytes`, mac };
     }
-    return { kind: 'send', bytes, to: outcome.to, mac, summary: outcome.summary };
+    return { kind: 'send', bytes, to: outcome.to, mac, summary: outcome.summary, refusal: outcome.refusal, reclaimedOffer: outcome.reclaimedOffer };
   }
 
   private decide(inbound: Inbound, door: Door): Outcome {
@@ -126,6 +147,8 @@ export class DhcpEngine {
       if (type === MessageType.OFFER) c.offers++;
       else if (type === MessageType.ACK) c.acks++;
       else if (type === MessageType.NAK) c.naks++;
+      if (result.refusal) c[result.refusal]++;
+      if (result.reclaimedOffer) c.offersReclaimed++;
     }
     return result;
   }

@@ -43,6 +43,8 @@ export class LeaseBook {
   private readonly byAddress = new Map<number, Lease>();
   private readonly byMac = new Map<string, Lease>();
   private readonly cursors = new Map<string, PoolCursor>();
+  /** Addresses offered per subnet, oldest first (a Set keeps insertion order); stale entries are skipped lazily. */
+  private readonly offered = new Map<string, Set<number>>();
   private readonly dirty = new Set<number>();
   private readonly excluded: Set<number>;
   private readonly now: () => number;
@@ -131,6 +133,27 @@ export class LeaseBook {
     return null;
   }
 
+  /**
+   * Takes back the oldest unanswered pool offer of another MAC and returns its address, or null when there is
+   * none. RFC 2131 3.1: a server need not reserve an offered address; a full pool must not turn away a client
+   * because a flood of made-up MACs was offered everything.
+   */
+  reclaimOldestOffer(subnet: ServedSubnet, forMac: string): number | null {
+    const offers = this.offered.get(subnetKey(subnet));
+    if (!offers) return null;
+    for (const address of offers) {
+      const lease = this.byAddress.get(address);
+      if (lease?.mac === forMac) continue;
+      offers.delete(address);
+      if (!lease || lease.state !== 'offered' || !this.holds(lease) || !this.inPool(subnet, address)) continue;
+      this.byAddress.delete(address);
+      const key = macKey(lease.subnet, lease.mac);
+      if (this.byMac.get(key) === lease) this.byMac.delete(key);
+      return address;
+    }
+    return null;
+  }
+
   /** Holds an address for an offer; not persisted (an offer lost in a restart is simply made again). */
   offer(subnet: ServedSubnet, mac: string, address: number, holdMs: number, clientHostname: string | null): Lease {
     return this.put({ address, mac, subnet: subnetKey(subnet), state: 'offered', expiresAt: this.now() + holdMs, clientHostname }, false);
@@ -184,6 +207,10 @@ export class LeaseBook {
   private remember(lease: Lease): void {
     this.byAddress.set(lease.address, lease);
     this.byMac.set(macKey(lease.subnet, lease.mac), lease);
+    let offers = this.offered.get(lease.subnet);
+    if (!offers) this.offered.set(lease.subnet, (offers = new Set()));
+    offers.delete(lease.address);
+    if (lease.state === 'offered') offers.add(lease.address);
   }
 
   private reopen(subnet: string): void {

@@ -7,6 +7,7 @@ import { BootRecorder } from './boot-records.ts';
 import { DhcpEngine, type DhcpCounters, type Door, type EngineResult } from './engine.ts';
 import type { HandlerDeps } from './handler.ts';
 import { LeaseBook } from './lease-book.ts';
+import { OfferLimiter } from './offer-limit.ts';
 import { checkInterface, ensureBroadcastRoute } from './network.ts';
 import { userClassForPlan } from './request.ts';
 import { formatIpv4 } from '../domain/ipv4.ts';
@@ -68,6 +69,7 @@ export function buildDhcpEngine(ctx: AppContext, log: Logger, options: { now?: (
   const deps: HandlerDeps = {
     settings,
     leases,
+    offerLimit: new OfferLimiter({ perSecond: settings.newOffersPerSecond, burst: settings.newOfferBurst }, options.now),
     log,
     recordBoot: (request, plan) => recorder.record(request, plan),
     planFor: (request) =>

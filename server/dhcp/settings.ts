@@ -21,6 +21,8 @@ export interface DhcpSettings {
   offerHoldMs: number;
   declineQuarantineMs: number;
   answer: AnswerPolicy;
+  newOffersPerSecond: number;
+  newOfferBurst: number;
 }
 
 export function dhcpSettings(config: Config): DhcpSettings {
@@ -40,5 +42,7 @@ export function dhcpSettings(config: Config): DhcpSettings {
     offerHoldMs: 60_000,
     declineQuarantineMs: Math.min(p.leaseSeconds, 3600) * 1000,
     answer: config.dhcp.answer,
+    newOffersPerSecond: config.dhcp.newOffersPerSecond,
+    newOfferBurst: config.dhcp.newOfferBurst,
   };
 }

@@ -13,6 +13,19 @@ export function normalizeMac(value: string): string {
   return hex.match(/../g)!.join(':');
 }
 
+/**
+ * Why a MAC cannot be a machine's network card, or null when it can: a multicast or broadcast address (the
+ * lowest bit of the first octet set, ff:ff:ff:ff:ff:ff included) or all zeros. Expects the normalized form.
+ */
+export function groupMacProblem(mac: string): string | null {
+  if (mac === '00:00:00:00:00:00') return `${mac} is the all-zero MAC address, which no network card has`;
+  const first = parseInt(mac.slice(0, 2), 16);
+  if (first & 1) {
+    return `${mac} is a ${mac === 'ff:ff:ff:ff:ff:ff' ? 'broadcast' : 'multicast'} MAC address (the lowest bit of its first octet is set), which no network card has`;
+  }
+  return null;
+}
+
 export function macFromBytes(bytes: Uint8Array): string {
   return Array.from(bytes.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':');
 }

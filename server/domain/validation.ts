@@ -2,7 +2,7 @@
 // one of these, so a hostname cannot add a line to a Kickstart or a command to a late_command.
 import { z } from 'zod';
 import { isIpv4 } from './ipv4.ts';
-import { isMac, normalizeMac } from './mac.ts';
+import { groupMacProblem, isMac, normalizeMac } from './mac.ts';
 import { ROLES } from './types.ts';
 
 /** RFC 1123 host name label rules; a fully qualified name is allowed (dots), 253 characters at most. */
@@ -19,7 +19,11 @@ export const hostnameSchema = z
 export const macSchema = z
   .string()
   .refine(isMac, 'not a MAC address (expected six hex pairs such as 52:54:00:12:34:56)')
-  .transform(normalizeMac);
+  .transform(normalizeMac)
+  .superRefine((mac, ctx) => {
+    const problem = groupMacProblem(mac);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 export const ipv4Schema = z.string().trim().refine(isIpv4, 'not an IPv4 address (expected a.b.c.d)');
 

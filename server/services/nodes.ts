@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { reservationProblem, type AddressPlan } from '../domain/address-plan.ts';
 import { installTokenValid, planTransition, type LifecycleEvent } from '../domain/lifecycle.ts';
-import { normalizeMac, isMac } from '../domain/mac.ts';
+import { groupMacProblem, normalizeMac, isMac } from '../domain/mac.ts';
 import type { NodeFacts, NodeState, Role } from '../domain/types.ts';
 import { NODE_STATES, ROLES } from '../domain/types.ts';
 import {
@@ -98,6 +98,8 @@ export class NodeService {
   /** An unknown MAC network-booted: record it once as discovered. Returns the existing node if there is one. */
   discover(mac: string, facts: NodeFacts, via: string): StoredNode {
     const normalized = normalizeMac(mac);
+    const groupMac = groupMacProblem(normalized);
+    if (groupMac) throw new ValidationError('mac', groupMac);
     const existing = this.store.nodes.getByMac(normalized);
     if (existing) return existing;
     return this.store.nodes.create(normalized, facts, `discovered: network boot via ${via}`, via);

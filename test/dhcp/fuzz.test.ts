@@ -78,7 +78,8 @@ describe('fuzz', () => {
     }
     const c = parts.engine.counters;
     expect(c.handlerErrors).toBe(0);
-    const accounted = c.malformed + c.duplicate + c.foreign + c.policy + c.otherServer + c.poolFull + c.unsupported + c.offers + c.acks + c.naks + c.noReply;
+    const refused = c.refusedInitRebootUnknown + c.refusedRenewUnknown + c.refusedOfferRate + c.refusedGroupMac;
+    const accounted = c.malformed + c.duplicate + c.foreign + c.policy + c.otherServer + c.poolFull + c.unsupported + refused + c.offers + c.acks + c.naks + c.noReply;
     expect(accounted).toBe(c.received);
     expect(c.malformed).toBeGreaterThan(0);
     expect(c.offers + c.acks + c.naks).toBeGreaterThan(1000);

@@ -145,12 +145,12 @@ describe('authoritative handler', () => {
   });
 
   it.each([
-    ['an address on another network', '192.0.2.10', /not on this network/],
-    ['an address outside the pool', '10.231.10.50', /not in the pool/],
-    ['another node reservation instead of its own', '10.231.10.100', /this machine's address is 10\.231\.10\.20/],
-  ])('NAKs a REQUEST (INIT-REBOOT) for %s', (_name, address, message) => {
+    ['an address on another network (even with no record of the client)', UNKNOWN, false, '192.0.2.10', /not on this network/],
+    ['an address outside the pool instead of its lease', UNKNOWN, true, '10.231.10.50', /this client's address is 10\.231\.10\.100/],
+    ['another node reservation instead of its own', KNOWN, false, '10.231.10.100', /this client's address is 10\.231\.10\.20/],
+  ])('NAKs a REQUEST (INIT-REBOOT) for %s', (_name, mac, bound, address, message) => {
     setup();
-    const mac = message.source.includes('machine') ? KNOWN : UNKNOWN;
+    if (bound) bind({ mac, ...PXE_BIOS });
     const nak = reply({ type: MessageType.REQUEST, mac, ...PXE_BIOS, requestedAddress: address });
     expect(nak.type).toBe(MessageType.NAK);
     expect(nak.yiaddr).toBe('0.0.0.0');
@@ -158,11 +158,36 @@ describe('authoritative handler', () => {
     expect(nak.to.address).toBe('255.255.255.255');
   });
 
-  it('NAKs an address leased to another MAC', () => {
+  it('NAKs a REQUEST naming this server for an address it offered another MAC, and binds nothing', () => {
     setup();
     const taken = bind({ mac: '52:54:00:20:00:01', ...PXE_BIOS });
-    const nak = reply({ type: MessageType.REQUEST, mac: UNKNOWN, ...PXE_BIOS, requestedAddress: taken.yiaddr });
+    const nak = reply({ type: MessageType.REQUEST, mac: UNKNOWN, ...PXE_BIOS, requestedAddress: taken.yiaddr, serverId: SERVER });
     expect(nak.type).toBe(MessageType.NAK);
+    expect(hexText(nak.options[Option.MESSAGE])).toMatch(/no offer of 10\.231\.10\.100 was made to this client/);
+    expect(parts.engine.counters.refusedNoOffer).toBe(1);
+    expect(parts.leases.at(0x0ae70a64)!.mac).toBe('52:54:00:20:00:01');
+  });
+
+  it('stays silent on INIT-REBOOT from a client it has no record of (RFC 2131 4.3.2) and binds nothing', () => {
+    setup();
+    const result = send({ type: MessageType.REQUEST, mac: UNKNOWN, ...PXE_BIOS, requestedAddress: '10.231.10.101' });
+    expect(result).toMatchObject({ kind: 'drop', why: 'refusedInitRebootUnknown' });
+    expect(parts.engine.counters.refusedInitRebootUnknown).toBe(1);
+    expect(parts.leases.at(0x0ae70a65)).toBeNull();
+  });
+
+  it('stays silent on a renewal of an address it never bound to that client', () => {
+    setup();
+    const result = send({ type: MessageType.REQUEST, mac: UNKNOWN, ...PXE_BIOS, ciaddr: '10.231.10.101' }, '10.231.10.101');
+    expect(result).toMatchObject({ kind: 'drop', why: 'refusedRenewUnknown' });
+    expect(parts.leases.at(0x0ae70a65)).toBeNull();
+  });
+
+  it('refuses a multicast or broadcast chaddr, counted', () => {
+    setup();
+    expect(send({ type: MessageType.DISCOVER, mac: 'ff:ff:ff:ff:ff:ff', ...PXE_BIOS })).toMatchObject({ kind: 'drop', why: 'refusedGroupMac' });
+    expect(send({ type: MessageType.DISCOVER, mac: '01:00:5e:00:00:01', ...PXE_BIOS })).toMatchObject({ kind: 'drop', why: 'refusedGroupMac' });
+    expect(parts.engine.counters.refusedGroupMac).toBe(2);
   });
 
   it('renews a lease by unicast to ciaddr', () => {
@@ -227,7 +252,9 @@ describe('authoritative handler', () => {
     const ack = bind({ mac: UNKNOWN, ...PXE_BIOS });
     parts.leases.close();
     parts = buildDhcpEngine(ctx, ctx.log, { now: () => clock, flushIntervalMs: 0 });
-    const nak = reply({ type: MessageType.REQUEST, mac: '52:54:00:20:00:01', ...PXE_BIOS, requestedAddress: ack.yiaddr });
+    // The reloaded lease is a record: its client gets it again at INIT-REBOOT, another client's SELECTING is refused.
+    expect(reply({ type: MessageType.REQUEST, mac: UNKNOWN, ...PXE_BIOS, requestedAddress: ack.yiaddr })).toMatchObject({ type: MessageType.ACK, yiaddr: ack.yiaddr });
+    const nak = reply({ type: MessageType.REQUEST, mac: '52:54:00:20:00:01', ...PXE_BIOS, requestedAddress: ack.yiaddr, serverId: SERVER });
     expect(nak.type).toBe(MessageType.NAK);
   });
 });

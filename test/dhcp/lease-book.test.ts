@@ -106,3 +106,34 @@ describe('LeaseBook when the store fails', () => {
     leases.close();
   });
 });
+
+describe('offers under a flood', () => {
+  it('gives a full pool the oldest unanswered offer of another MAC, never a bound lease or its own', () => {
+    const now = { t: 1000 };
+    const { leases } = book(now);
+    leases.bind(subnet, 'bound', leases.allocate(subnet)!, 60_000, null);
+    for (const mac of ['x1', 'x2', 'x3']) leases.offer(subnet, mac, leases.allocate(subnet)!, 60_000, null);
+    expect(leases.allocate(subnet)).toBeNull();
+    expect(leases.reclaimOldestOffer(subnet, 'real')).toBe(ip('10.231.10.101'));
+    expect(leases.forMac(subnet, 'x1')).toBeNull();
+    expect(leases.reclaimOldestOffer(subnet, 'x2')).toBe(ip('10.231.10.103'));
+    expect(leases.at(ip('10.231.10.100'))!.mac).toBe('bound');
+    expect(leases.reclaimOldestOffer(subnet, 'real')).toBe(ip('10.231.10.102'));
+    expect(leases.reclaimOldestOffer(subnet, 'real')).toBeNull();
+  });
+});
+
+describe('OfferLimiter', () => {
+  it('allows the burst at once, then the steady rate per subnet', async () => {
+    const { OfferLimiter } = await import('../../server/dhcp/offer-limit.ts');
+    const now = { t: 0 };
+    const limit = new OfferLimiter({ perSecond: 10, burst: 5 }, () => now.t);
+    expect(Array.from({ length: 7 }, () => limit.take('a'))).toEqual([true, true, true, true, true, false, false]);
+    expect(limit.take('b')).toBe(true);
+    now.t += 100;
+    expect(limit.take('a')).toBe(true);
+    expect(limit.take('a')).toBe(false);
+    now.t += 10_000;
+    expect(Array.from({ length: 6 }, () => limit.take('a')).filter(Boolean).length).toBe(5);
+  });
+});

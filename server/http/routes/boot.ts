@@ -2,7 +2,7 @@
 // that prints why (and the reason goes to the event log).
 import { Router } from 'express';
 import type { AppContext } from '../../context.ts';
-import { isMac, normalizeMac } from '../../domain/mac.ts';
+import { groupMacProblem, isMac, normalizeMac } from '../../domain/mac.ts';
 import { bootScriptFor } from '../../render/index.ts';
 import { strictRouter } from '../router.ts';
 
@@ -24,7 +24,7 @@ export function bootRoutes(ctx: AppContext): Router {
       res.send(`#!ipxe\nchain --replace --autofree ${ctx.config.publicUrl}/boot.ipxe?mac=\${net0/mac}\n`);
       return;
     }
-    if (isMac(mac) && ctx.config.boot.autoEnrol && !ctx.services.nodes.findByMac(mac)) {
+    if (isMac(mac) && ctx.config.boot.autoEnrol && !groupMacProblem(normalizeMac(mac)) && !ctx.services.nodes.findByMac(mac)) {
       ctx.services.nodes.discover(normalizeMac(mac), { lastBootAt: new Date().toISOString(), lastBootVia: 'http' }, 'http');
     }
     const result = bootScriptFor(ctx, mac);
