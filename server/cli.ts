@@ -6,6 +6,7 @@ import { startAppliance } from './main.ts';
 import { ConflictError, NotFoundError, ValidationError } from './services/errors.ts';
 import { registerNodeCommands } from './cli/node.ts';
 import { RemoteError } from './cli/remote.ts';
+import { SecretKeyError } from './store/secret-box.ts';
 import { registerUserCommands } from './cli/user.ts';
 import { registerPowerCommands } from './cli/power.ts';
 import { registerLabCommand } from './cli/lab.ts';
@@ -53,6 +54,7 @@ function explain(error: unknown): string | null {
   if (error instanceof ValidationError || error instanceof ConflictError || error instanceof NotFoundError) return error.message;
   if (error instanceof IllegalTransitionError) return error.message;
   if (error instanceof RemoteError) return error.message;
+  if (error instanceof SecretKeyError) return error.message;
   return null;
 }
 

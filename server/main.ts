@@ -20,6 +20,7 @@ export interface Appliance {
 export async function startAppliance(config: Config, log: Logger = createLogger(config.log.level)): Promise<Appliance> {
   const store = openStore(databasePath(config.dataDir));
   const ctx: AppContext = { config, store, services: createServices(config, store), log };
+  for (const note of store.notes) log.warn({ dataDir: config.dataDir }, note);
   const running: RunningService[] = [];
   const stop = async () => {
     for (const service of running.reverse()) {

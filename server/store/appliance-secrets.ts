@@ -11,6 +11,15 @@ export class ApplianceSecretStore {
     this.insert = db.prepare('INSERT OR IGNORE INTO appliance_secrets (name, value, created_at) VALUES (?, ?, ?)');
   }
 
+  get(name: string): string | null {
+    return this.read.get(name)?.value ?? null;
+  }
+
+  /** Stores a value under a name that has none yet (an existing value is kept). */
+  putIfAbsent(name: string, value: string): void {
+    this.insert.run(name, value, new Date().toISOString());
+  }
+
   /** The named secret, generated (32 random bytes, hex) on first use. */
   getOrCreate(name: string): string {
     const existing = this.read.get(name);

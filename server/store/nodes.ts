@@ -13,6 +13,7 @@ import type {
   Role,
 } from '../domain/types.ts';
 import type { EventStore } from './events.ts';
+import { SecretBox } from './secret-box.ts';
 
 interface NodeRow {
   id: number;
@@ -69,7 +70,23 @@ export class StaleStateError extends Error {
   }
 }
 
-function toNode(row: NodeRow): StoredNode {
+const bmcContext = (nodeId: number) => `bmc:${nodeId}`;
+
+/** The BMC column: the password sealed (SecretBox), never in clear. */
+function bmcToColumn(bmc: BmcSettings | null, nodeId: number, box: SecretBox): string | null {
+  if (!bmc) return null;
+  const { password, ...rest } = bmc;
+  return JSON.stringify(password === undefined ? rest : { ...rest, password: box.seal(password, bmcContext(nodeId)) });
+}
+
+function bmcFromColumn(text: string | null, nodeId: number, box: SecretBox): BmcSettings | null {
+  if (!text) return null;
+  const bmc = JSON.parse(text) as BmcSettings;
+  if (SecretBox.isSealed(bmc.password)) bmc.password = box.open(bmc.password, bmcContext(nodeId));
+  return bmc;
+}
+
+function toNode(row: NodeRow, box: SecretBox): StoredNode {
   const addresses = JSON.parse(row.addresses) as NodeAddresses;
   if (row.management_address) addresses.management = row.management_address;
   return {
@@ -86,7 +103,7 @@ function toNode(row: NodeRow): StoredNode {
     addresses,
     interfaces: JSON.parse(row.interfaces) as NodeInterfaces,
     disks: JSON.parse(row.disks) as string[],
-    bmc: row.bmc ? (JSON.parse(row.bmc) as BmcSettings) : null,
+    bmc: bmcFromColumn(row.bmc, row.id, box),
     facts: JSON.parse(row.facts) as NodeFacts,
     bootloader: row.bootloader,
     sshHostKey: row.ssh_host_key,
@@ -98,7 +115,7 @@ function toNode(row: NodeRow): StoredNode {
   };
 }
 
-const FIELD_COLUMNS: Record<keyof NodeFields, (value: never) => [string, unknown][]> = {
+const FIELD_COLUMNS: Record<keyof NodeFields, (value: never, nodeId: number, box: SecretBox) => [string, unknown][]> = {
   hostname: (v: string | null) => [['hostname', v]],
   roles: (v: Role[]) => [['roles', JSON.stringify(v)]],
   profile: (v: string | null) => [['profile', v]],
@@ -111,7 +128,7 @@ const FIELD_COLUMNS: Record<keyof NodeFields, (value: never) => [string, unknown
   },
   interfaces: (v: NodeInterfaces) => [['interfaces', JSON.stringify(v)]],
   disks: (v: string[]) => [['disks', JSON.stringify(v)]],
-  bmc: (v: BmcSettings | null) => [['bmc', v ? JSON.stringify(v) : null]],
+  bmc: (v: BmcSettings | null, nodeId: number, box: SecretBox) => [['bmc', bmcToColumn(v, nodeId, box)]],
   facts: (v: NodeFacts) => [['facts', JSON.stringify(v)]],
   bootloader: (v: BootLoaderChoice) => [['bootloader', v]],
   sshHostKey: (v: string | null) => [['ssh_host_key', v]],
@@ -135,6 +152,7 @@ export class NodeStore {
   constructor(
     private readonly db: Db,
     private readonly events: EventStore,
+    private readonly box: SecretBox,
   ) {
     this.byId = db.prepare<[number], NodeRow>('SELECT * FROM nodes WHERE id = ?');
     this.byMac = db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE mac = ?');
@@ -159,31 +177,31 @@ export class NodeStore {
 
   get(id: number): StoredNode | null {
     const row = this.byId.get(id);
-    return row ? toNode(row) : null;
+    return row ? toNode(row, this.box) : null;
   }
 
   getByMac(mac: string): StoredNode | null {
     const row = this.byMac.get(mac);
-    return row ? toNode(row) : null;
+    return row ? toNode(row, this.box) : null;
   }
 
   getByHostname(hostname: string): StoredNode | null {
     const row = this.byHostname.get(hostname);
-    return row ? toNode(row) : null;
+    return row ? toNode(row, this.box) : null;
   }
 
   getByManagementAddress(address: string): StoredNode | null {
     const row = this.byAddress.get(address);
-    return row ? toNode(row) : null;
+    return row ? toNode(row, this.box) : null;
   }
 
   getByInstallTokenHash(hash: string): StoredNode | null {
     const row = this.byTokenHash.get(hash);
-    return row ? toNode(row) : null;
+    return row ? toNode(row, this.box) : null;
   }
 
   list(state?: NodeState): StoredNode[] {
-    return (state ? this.inState.all(state) : this.all.all()).map(toNode);
+    return (state ? this.inState.all(state) : this.all.all()).map((row) => toNode(row, this.box));
   }
 
   size(): number {
@@ -205,7 +223,7 @@ export class NodeStore {
     const assignments: [string, unknown][] = [];
     for (const [key, value] of Object.entries(fields) as [keyof NodeFields, never][]) {
       if (value === undefined) continue;
-      assignments.push(...FIELD_COLUMNS[key](value));
+      assignments.push(...FIELD_COLUMNS[key](value, id, this.box));
     }
     if (assignments.length > 0) {
       const sql = `UPDATE nodes SET ${assignments.map(([column]) => `${column} = ?`).join(', ')}, updated_at = ? WHERE id = ?`;
@@ -250,6 +268,22 @@ export class NodeStore {
       });
       return this.get(node.id)!;
     })();
+  }
+
+  /** Seals BMC passwords an older version stored in clear; returns how many. */
+  sealPlainBmcPasswords(): number {
+    const rows = this.db.prepare<[], { id: number; bmc: string }>('SELECT id, bmc FROM nodes WHERE bmc IS NOT NULL').all();
+    const write = this.db.prepare('UPDATE nodes SET bmc = ? WHERE id = ?');
+    let sealed = 0;
+    this.db.transaction(() => {
+      for (const row of rows) {
+        const bmc = JSON.parse(row.bmc) as BmcSettings;
+        if (typeof bmc.password !== 'string' || SecretBox.isSealed(bmc.password)) continue;
+        write.run(bmcToColumn(bmc, row.id, this.box), row.id);
+        sealed += 1;
+      }
+    })();
+    return sealed;
   }
 
   /** Removes the row; its events stay (they carry the MAC). */
