@@ -28,7 +28,10 @@ export function remoteTarget(options: { url?: string; token?: string }, env: Nod
 export type RemoteNode = StoredNode;
 
 export class RemoteNodes {
-  constructor(private readonly target: RemoteTarget) {}
+  constructor(
+    private readonly target: RemoteTarget,
+    private readonly pageSize = 1000,
+  ) {}
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let response: Response;
@@ -61,14 +64,21 @@ export class RemoteNodes {
     return `/nodes/${encodeURIComponent(ref)}`;
   }
 
+  /** Every node matching the filter, page after page (the API hands out at most one page per request). */
   async list(filter: { state?: NodeState; role?: Role }): Promise<RemoteNode[]> {
-    const query = new URLSearchParams();
-    if (filter.state) query.set('state', filter.state);
-    if (filter.role) query.set('role', filter.role);
-    const qs = query.size > 0 ? `?${query}` : '';
-    const { nodes } = await this.request<{ nodes: (RemoteNode & { lastEventAt?: unknown; currentStage?: unknown })[] }>('GET', `/nodes${qs}`);
-    // The list adds two columns for the web form; the CLI prints what a local list prints.
-    return nodes.map(({ lastEventAt: _last, currentStage: _stage, ...node }) => node);
+    const all: RemoteNode[] = [];
+    let after: number | null = null;
+    do {
+      const query = new URLSearchParams({ limit: String(this.pageSize) });
+      if (filter.state) query.set('state', filter.state);
+      if (filter.role) query.set('role', filter.role);
+      if (after !== null) query.set('after', String(after));
+      const page: { nodes: (RemoteNode & { lastEventAt?: unknown; currentStage?: unknown })[]; next: number | null } = await this.request('GET', `/nodes?${query}`);
+      // The list adds two columns for the web form; the CLI prints what a local list prints.
+      for (const { lastEventAt: _last, currentStage: _stage, ...node } of page.nodes) all.push(node);
+      after = page.next;
+    } while (after !== null);
+    return all;
   }
 
   async show(ref: string, eventLimit: number): Promise<{ node: RemoteNode; events: EventRecord[] }> {

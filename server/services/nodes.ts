@@ -17,6 +17,7 @@ import {
 } from '../domain/validation.ts';
 import type { Store } from '../store/index.ts';
 import type { NodeFields, StoredNode } from '../store/nodes.ts';
+import type { NodePage, NodeQuery, PageWindow } from '../store/node-pages.ts';
 import { ConflictError, NotFoundError, ValidationError } from './errors.ts';
 import type { InstallTokens } from './install-tokens.ts';
 
@@ -49,6 +50,16 @@ export interface NodeFilter {
   role?: Role;
 }
 
+/** Largest page the API and the web form hand out at once. */
+export const MAX_PAGE_SIZE = 10_000;
+export const DEFAULT_PAGE_SIZE = 100;
+const MAX_SEARCH_LENGTH = 100;
+
+function checkFilter(filter: NodeFilter): void {
+  if (filter.state && !NODE_STATES.includes(filter.state)) throw new ValidationError('state', `unknown state ${filter.state}`);
+  if (filter.role && !ROLES.includes(filter.role)) throw new ValidationError('role', `unknown role ${filter.role}`);
+}
+
 /** Who did it: a user name, `cli`, `dhcp`, `installer`, `orchestrator`, `watchdog`. */
 export type Actor = string;
 
@@ -60,9 +71,16 @@ export class NodeService {
   ) {}
 
   list(filter: NodeFilter = {}): StoredNode[] {
-    if (filter.state && !NODE_STATES.includes(filter.state)) throw new ValidationError('state', `unknown state ${filter.state}`);
-    if (filter.role && !ROLES.includes(filter.role)) throw new ValidationError('role', `unknown role ${filter.role}`);
+    checkFilter(filter);
     return this.store.nodes.list(filter.state).filter((node) => !filter.role || node.roles.includes(filter.role));
+  }
+
+  /** One page of the nodes matching the query (filters and window checked here, applied by the store). */
+  page(query: NodeQuery, window: PageWindow): NodePage<StoredNode> {
+    checkFilter(query);
+    if (query.search !== undefined && query.search.length > MAX_SEARCH_LENGTH) throw new ValidationError('q', `search text longer than ${MAX_SEARCH_LENGTH} characters`);
+    if (!Number.isInteger(window.limit) || window.limit < 1 || window.limit > MAX_PAGE_SIZE) throw new ValidationError('limit', `expected a whole number from 1 to ${MAX_PAGE_SIZE}`);
+    return this.store.nodes.page(query, window);
   }
 
   /** Finds a node by id, MAC or hostname. */

@@ -59,7 +59,7 @@ export class EventStore {
   private readonly forNode;
   private readonly recent;
   private readonly since;
-  private readonly lastPerNode;
+  private readonly lastForNodes;
   private readonly listeners = new Set<EventListener>();
 
   constructor(db: Db) {
@@ -70,8 +70,9 @@ export class EventStore {
     this.forNode = db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE node_id = ? ORDER BY id DESC LIMIT ?');
     this.recent = db.prepare<[number], EventRow>('SELECT * FROM events ORDER BY id DESC LIMIT ?');
     this.since = db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?');
-    this.lastPerNode = db.prepare<[], { node_id: number; at: string }>(
-      'SELECT node_id, MAX(at) AS at FROM events WHERE node_id IS NOT NULL GROUP BY node_id',
+    // Per node through the (node_id, id) index: the cost of a page, not of the whole log.
+    this.lastForNodes = db.prepare<[string], { node_id: number; at: string | null }>(
+      'SELECT value AS node_id, (SELECT at FROM events WHERE node_id = value ORDER BY id DESC LIMIT 1) AS at FROM json_each(?)',
     );
   }
 
@@ -113,8 +114,11 @@ export class EventStore {
     return this.since.all(afterId, limit).map(toEvent);
   }
 
-  lastEventTimes(): Map<number, string> {
-    return new Map(this.lastPerNode.all().map((row) => [row.node_id, row.at]));
+  /** The time of the latest event of each of these nodes (nodes without events are left out). */
+  lastEventTimesOf(nodeIds: number[]): Map<number, string> {
+    const times = new Map<number, string>();
+    for (const row of this.lastForNodes.all(JSON.stringify(nodeIds))) if (row.at !== null) times.set(row.node_id, row.at);
+    return times;
   }
 
   subscribe(listener: EventListener): () => void {

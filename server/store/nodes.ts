@@ -14,8 +14,9 @@ import type {
 } from '../domain/types.ts';
 import type { EventStore } from './events.ts';
 import { SecretBox } from './secret-box.ts';
+import { NodePages, type NodePage, type NodeQuery, type PageWindow } from './node-pages.ts';
 
-interface NodeRow {
+export interface NodeRow {
   id: number;
   mac: string;
   hostname: string | null;
@@ -148,6 +149,7 @@ export class NodeStore {
   private readonly remove;
   private readonly transitionUpdate;
   private readonly count;
+  private readonly pages: NodePages;
 
   constructor(
     private readonly db: Db,
@@ -162,6 +164,7 @@ export class NodeStore {
     this.all = db.prepare<[], NodeRow>('SELECT * FROM nodes ORDER BY id');
     this.inState = db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE state = ? ORDER BY id');
     this.count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM nodes');
+    this.pages = new NodePages(db);
     this.insert = db.prepare(
       `INSERT INTO nodes (mac, state, facts, created_at, updated_at, state_changed_at)
        VALUES (@mac, 'discovered', @facts, @now, @now, @now)`,
@@ -202,6 +205,17 @@ export class NodeStore {
 
   list(state?: NodeState): StoredNode[] {
     return (state ? this.inState.all(state) : this.all.all()).map((row) => toNode(row, this.box));
+  }
+
+  /** One page of the nodes that match, in id order, with the count of all that match. */
+  page(query: NodeQuery, window: PageWindow): NodePage<StoredNode> {
+    const { rows, total, next } = this.pages.page(query, window);
+    return { nodes: rows.map((row) => toNode(row, this.box)), total, next };
+  }
+
+  /** How many nodes are in each state (states without nodes are left out). */
+  countByState(): Map<NodeState, number> {
+    return this.pages.countByState();
   }
 
   size(): number {

@@ -132,6 +132,47 @@ describe.skipIf(!haveChromium)('web form in Chromium', () => {
     await page.screenshot({ path: 'docs/screenshots/node.png', fullPage: true });
   });
 
+  it('pages through a long table, keeps the filters across pages, and finds a node by server-side search', async () => {
+    const { page } = browser;
+    const insert = api.ctx.store.db.transaction(() => {
+      for (let i = 0; i < 150; i++) api.ctx.services.nodes.discover(`52:54:00:7e:00:${i.toString(16).padStart(2, '0')}`, {}, 'dhcp');
+    });
+    insert();
+    const total = api.ctx.store.nodes.size();
+    await page.goto(`${api.base}/nodes`);
+    const rows = page.locator('#nodes-table tbody tr[data-node-id]');
+    expect(await rows.count()).toBe(100);
+    expect(await page.textContent('.paging >> nth=0 >> .page-position')).toBe(`Page 1 of 2 · 1–100 of ${total}`);
+    expect(await page.locator('.paging >> nth=0 >> a.page-previous').count()).toBe(0);
+    await page.click('.paging >> nth=0 >> a.page-next');
+    await page.waitForURL(/page=2/);
+    expect(await rows.count()).toBe(total - 100);
+    expect(await page.textContent('.paging >> nth=0 >> .page-position')).toBe(`Page 2 of 2 · 101–${total} of ${total}`);
+    expect(await page.locator('.paging >> nth=0 >> a.page-next').count()).toBe(0);
+
+    await page.selectOption('select[name=state]', 'discovered');
+    await page.selectOption('select[name=limit]', '50');
+    await page.click('.filters button[type=submit]');
+    await page.waitForURL(/limit=50/);
+    const discovered = api.ctx.store.nodes.list('discovered').length;
+    expect(await rows.count()).toBe(50);
+    await page.click('.paging >> nth=-1 >> a.page-last');
+    await page.waitForURL(/page=/);
+    const url = new URL(page.url());
+    expect(Object.fromEntries(url.searchParams)).toEqual({ state: 'discovered', limit: '50', page: String(Math.ceil(discovered / 50)) });
+    expect(new Set(await page.locator('#nodes-table tbody .c-state').allTextContents())).toEqual(new Set(['discovered']));
+    expect(await rows.count()).toBe(discovered % 50 || 50);
+
+    await page.goto(`${api.base}/nodes`);
+    await page.fill('input[name=q]', '52-54-00-7E-00-8A');
+    await page.click('.filters button[type=submit]');
+    await page.waitForURL(/q=/);
+    expect(await rows.count()).toBe(1);
+    expect(await page.textContent('#nodes-table tbody .mono a')).toBe('52:54:00:7e:00:8a');
+    expect(await page.locator('.paging').count()).toBe(0);
+    expect(await page.textContent('#nodes-count')).toBe(`1 of ${total}`);
+  });
+
   it('loaded every page without a script error or a CSP violation', () => {
     expect(browser.problems).toEqual([]);
   });

@@ -25,7 +25,6 @@ document.addEventListener('DOMContentLoaded', () => {
   }
 
   setUpBulk();
-  setUpQuickFind();
 });
 
 function setUpBulk() {
@@ -58,16 +57,3 @@ function setUpBulk() {
   update();
 }
 
-function setUpQuickFind() {
-  const input = document.getElementById('quick-find');
-  const table = document.getElementById('nodes-table');
-  if (!input || !table) return;
-  const rows = [...table.tBodies[0].rows].filter((row) => row.dataset.nodeId);
-  const texts = rows.map((row) => row.textContent.toLowerCase());
-  input.addEventListener('input', () => {
-    const needle = input.value.trim().toLowerCase();
-    rows.forEach((row, i) => {
-      row.hidden = needle !== '' && !texts[i].includes(needle);
-    });
-  });
-}

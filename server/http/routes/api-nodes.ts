@@ -3,7 +3,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import type { NodeState, Role } from '../../domain/types.ts';
-import type { NodeSettings } from '../../services/nodes.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type NodeSettings } from '../../services/nodes.ts';
 import type { StoredNode } from '../../store/nodes.ts';
 import { publicNode } from '../../cli/node.ts';
 import { actorOf, currentUser } from '../auth/middleware.ts';
@@ -43,11 +43,20 @@ export function nodeApiRoutes(ctx: AppContext): Router {
   router.get('/nodes', (req, res) => {
     const state = queryText(req.query.state, 'state') as NodeState | undefined;
     const role = queryText(req.query.role, 'role') as Role | undefined;
-    const list = nodes.list({ state, role });
-    const lastEvents = ctx.store.events.lastEventTimes();
-    const stages = ctx.store.stageRuns.currentStages();
+    const search = queryText(req.query.q, 'q');
+    const limit = optionalInt(req.query.limit, 'limit', MAX_PAGE_SIZE) ?? DEFAULT_PAGE_SIZE;
+    if (limit === 0) throw new RequestError(400, 'invalid', `limit: expected a whole number from 1 to ${MAX_PAGE_SIZE}`, 'limit');
+    const after = optionalInt(req.query.after, 'after', Number.MAX_SAFE_INTEGER);
+    const offset = optionalInt(req.query.offset, 'offset', 10_000_000);
+    const page = nodes.page({ state, role, search }, { limit, after, offset });
+    const ids = page.nodes.map((node) => node.id);
+    const lastEvents = ctx.store.events.lastEventTimesOf(ids);
+    const stages = ctx.store.stageRuns.currentStagesOf(ids);
     res.json({
-      nodes: list.map((node) => ({ ...publicNode(node), lastEventAt: lastEvents.get(node.id) ?? null, currentStage: stages.get(node.id) ?? null })),
+      nodes: page.nodes.map((node) => ({ ...publicNode(node), lastEventAt: lastEvents.get(node.id) ?? null, currentStage: stages.get(node.id) ?? null })),
+      total: page.total,
+      limit,
+      next: page.next,
     });
   });
 

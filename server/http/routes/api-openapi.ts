@@ -47,12 +47,27 @@ export function openApiDocument(): Schema {
       '/whoami': { get: { summary: 'the authenticated user', responses: { ...ok('user', { type: 'object' }), ...errors } } },
       '/nodes': {
         get: {
-          summary: 'list nodes',
+          summary: 'one page of nodes in id order, filtered; follow `next` (as `after`) for the following page',
           parameters: [
             { name: 'state', in: 'query', schema: { type: 'string', enum: [...NODE_STATES] } },
             { name: 'role', in: 'query', schema: { type: 'string', enum: [...ROLES] } },
+            { name: 'q', in: 'query', description: 'part of a MAC, hostname or management address', schema: { type: 'string', maxLength: 100 } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 100 } },
+            { name: 'after', in: 'query', description: 'cursor: only nodes with a larger id (the `next` of the previous page)', schema: { type: 'integer', minimum: 0 } },
+            { name: 'offset', in: 'query', description: 'nodes to skip (after the cursor, if any)', schema: { type: 'integer', minimum: 0 } },
           ],
-          responses: { ...ok('nodes', { type: 'object', properties: { nodes: { type: 'array', items: ref('Node') } } }), ...errors },
+          responses: {
+            ...ok('nodes', {
+              type: 'object',
+              properties: {
+                nodes: { type: 'array', items: ref('Node') },
+                total: { type: 'integer', description: 'nodes matching the filters' },
+                limit: { type: 'integer' },
+                next: { type: ['integer', 'null'], description: 'pass as `after` for the following page; null on the last page' },
+              },
+            }),
+            ...errors,
+          },
         },
         post: {
           summary: 'register a node by MAC (assigned at once when a profile is given)',

@@ -4,6 +4,8 @@ import type { AppContext } from '../../context.ts';
 import { canApply } from '../../domain/lifecycle.ts';
 import { NODE_STATES, ROLES, type NodeState, type Role } from '../../domain/types.ts';
 import { NotFoundError } from '../../services/errors.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../services/nodes.ts';
+import { PAGE_SIZES, pagingLinks, wholeNumber } from './web-paging.ts';
 import type { StoredNode } from '../../store/nodes.ts';
 import { actorOf, currentUser } from '../auth/middleware.ts';
 import { mayAccess } from '../../domain/user-roles.ts';
@@ -35,16 +37,21 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
   router.get('/nodes', (req, res) => {
     const state = filterValue<NodeState>(req.query.state, NODE_STATES);
     const role = filterValue<Role>(req.query.role, ROLES);
-    const all = nodes.list();
-    const lastEvents = ctx.store.events.lastEventTimes();
-    const stages = ctx.store.stageRuns.currentStages();
-    const counts = new Map<string, number>();
-    const rows = [];
-    for (const node of all) {
-      counts.set(node.state, (counts.get(node.state) ?? 0) + 1);
-      if ((state && node.state !== state) || (role && !node.roles.includes(role))) continue;
+    const search = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 100) : '';
+    const limit = wholeNumber(req.query.limit, 1, MAX_PAGE_SIZE) ?? DEFAULT_PAGE_SIZE;
+    const requestedPage = wholeNumber(req.query.page, 1, Number.MAX_SAFE_INTEGER) ?? 1;
+    const query = { state, role, search: search || undefined };
+    let page = nodes.page(query, { limit, offset: (requestedPage - 1) * limit });
+    const pages = Math.max(1, Math.ceil(page.total / limit));
+    const pageNumber = Math.min(requestedPage, pages);
+    // Past the end (the list shrank, or a hand-made URL): show the last page instead of an empty one.
+    if (pageNumber !== requestedPage) page = nodes.page(query, { limit, offset: (pageNumber - 1) * limit });
+    const ids = page.nodes.map((node) => node.id);
+    const lastEvents = ctx.store.events.lastEventTimesOf(ids);
+    const stages = ctx.store.stageRuns.currentStagesOf(ids);
+    const rows = page.nodes.map((node) => {
       const stage = stages.get(node.id);
-      rows.push({
+      return {
         id: node.id,
         mac: node.mac,
         hostname: node.hostname ?? '',
@@ -57,19 +64,27 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
         stage: stage ? stage.stage : '',
         stageStatus: stage ? stage.status : '',
         lastEventAt: shortTime(lastEvents.get(node.id)),
-      });
-    }
+      };
+    });
+    const counts = ctx.store.nodes.countByState();
+    const first = (pageNumber - 1) * limit;
     views.render(res, 'nodes', {
       title: 'Nodes',
       nav: 'nodes',
       page: 'nodes',
       rows,
-      total: all.length,
+      total: [...counts.values()].reduce((sum, n) => sum + n, 0),
+      matching: page.total,
       shown: rows.length,
       summary: NODE_STATES.map((name) => ({ name, count: counts.get(name) ?? 0, active: name === state })),
       states: NODE_STATES.map((name) => ({ name, selected: name === state })),
       rolesFilter: ROLES.map((name) => ({ name, selected: name === role })),
-      filtered: Boolean(state || role),
+      search,
+      pageSizes: (PAGE_SIZES.includes(limit) ? PAGE_SIZES : [...PAGE_SIZES, limit].sort((a, b) => a - b)).map((size) => ({ size, selected: size === limit })),
+      paging: pages > 1 ? pagingLinks({ state, role, search, limit }, pageNumber, pages) : null,
+      firstShown: rows.length ? first + 1 : 0,
+      lastShown: first + rows.length,
+      filtered: Boolean(state || role || search),
       back: req.originalUrl,
       flash: takeFlash(req, res),
     });
