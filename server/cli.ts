@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from './config.ts';
 import { IllegalTransitionError } from './domain/lifecycle.ts';
 import { startAppliance } from './main.ts';
+import { stopOnSignals } from './shutdown.ts';
 import { ConflictError, NotFoundError, ValidationError } from './services/errors.ts';
 import { registerNodeCommands } from './cli/node.ts';
 import { RemoteError } from './cli/remote.ts';
@@ -27,19 +28,7 @@ program
   .command('serve')
   .description('run the appliance: HTTP, and DHCP/TFTP when a provisioning interface is configured')
   .action(async () => {
-    const appliance = await startAppliance(loadConfig({ file: configOption() ?? null }));
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      appliance.ctx.log.info({ signal }, 'shutting down');
-      void appliance.stop().then(() => {
-        appliance.ctx.log.info('stopped');
-        process.exit(0);
-      });
-    };
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGINT', () => shutdown('SIGINT'));
+    stopOnSignals(await startAppliance(loadConfig({ file: configOption() ?? null })));
   });
 
 registerNodeCommands(program, configOption);

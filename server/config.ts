@@ -130,9 +130,11 @@ const configSchema = z
         concurrency: z.coerce.number().int().min(1).max(256).default(8),
         sshPort: port.default(22),
         sshUser: z.string().default('root'),
+        /** A node whose SSH connection answers nothing (no keepalive, no progress) this long fails its stage. */
+        sshStallSeconds: z.coerce.number().min(1).max(3600).default(30),
       })
       .strict()
-      .default({ enabled: true, concurrency: 8, sshPort: 22, sshUser: 'root' }),
+      .default({ enabled: true, concurrency: 8, sshPort: 22, sshUser: 'root', sshStallSeconds: 30 }),
   })
   .strict();
 

@@ -4,7 +4,7 @@ import type { AppContext, RunningService } from './context.ts';
 import { startDhcp } from './dhcp/service.ts';
 import { startHttp } from './http/server.ts';
 import { createLogger, type Logger } from './log.ts';
-import { startOrchestrator } from './orchestrator/service.ts';
+import { startOrchestrator, type OrchestratorOptions } from './orchestrator/service.ts';
 import { prepareBootFiles } from './render/boot-files.ts';
 import { createServices } from './services/index.ts';
 import { startWatchdog } from './services/watchdog.ts';
@@ -17,19 +17,36 @@ export interface Appliance {
   stop(): Promise<void>;
 }
 
-export async function startAppliance(config: Config, log: Logger = createLogger(config.log.level)): Promise<Appliance> {
+/** How long one service may take to close at shutdown before the appliance goes on without it. */
+const SERVICE_CLOSE_MS = 4000;
+
+async function closeWithin(service: RunningService, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), SERVICE_CLOSE_MS);
+  });
+  try {
+    const outcome = await Promise.race([service.close().then(() => 'closed' as const), late]);
+    if (outcome === 'late') log.error({ service: service.name }, `${service.name} did not close within ${SERVICE_CLOSE_MS / 1000} s; stopping without it`);
+  } catch (error) {
+    log.error({ err: error, service: service.name }, 'service did not close cleanly');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface ApplianceOptions {
+  /** Orchestrator tuning (tests: fast polling, per-node stage roots). */
+  orchestrator?: OrchestratorOptions;
+}
+
+export async function startAppliance(config: Config, log: Logger = createLogger(config.log.level), options: ApplianceOptions = {}): Promise<Appliance> {
   const store = openStore(databasePath(config.dataDir));
   const ctx: AppContext = { config, store, services: createServices(config, store), log };
   for (const note of store.notes) log.warn({ dataDir: config.dataDir }, note);
   const running: RunningService[] = [];
   const stop = async () => {
-    for (const service of running.reverse()) {
-      try {
-        await service.close();
-      } catch (error) {
-        log.error({ err: error, service: service.name }, 'service did not close cleanly');
-      }
-    }
+    for (const service of running.reverse()) await closeWithin(service, log);
     store.close();
   };
   try {
@@ -37,7 +54,7 @@ export async function startAppliance(config: Config, log: Logger = createLogger(
     running.push(await startHttp(ctx));
     if (config.tftpEnabled) running.push(await startTftp(ctx));
     if (config.dhcpEnabled) running.push(await startDhcp(ctx));
-    if (config.orchestrator.enabled) running.push(await startOrchestrator(ctx));
+    if (config.orchestrator.enabled) running.push(await startOrchestrator(ctx, options.orchestrator));
     running.push(startWatchdog(ctx));
   } catch (error) {
     await stop();

@@ -23,7 +23,7 @@ export async function startHttp(ctx: AppContext): Promise<RunningService & { ser
     server,
     close: () =>
       new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.closeAllConnections(), 5000);
+        const force = setTimeout(() => server.closeAllConnections(), 2000);
         force.unref();
         server.close(() => {
           clearTimeout(force);

@@ -47,6 +47,7 @@ export class Engine {
   private readonly sessions = new Set<SshSession>();
   private workers = 0;
   private stopping = false;
+  private readonly stopSignal = new AbortController();
   private tickQueued = false;
 
   constructor(
@@ -130,8 +131,10 @@ export class Engine {
     return (target.state === 'bootstrapping' || target.state === 'ready') && !(away && away.nextAt > now);
   }
 
+  /** Stops at once: logins in progress are given up and sessions dropped, so no peer can hold the shutdown. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopSignal.abort();
     for (const session of this.sessions) session.close();
     await Promise.allSettled([...this.inFlight]);
     this.logs.flush();
@@ -183,6 +186,8 @@ export class Engine {
       privateKey: this.ctx.services.sshIdentity().privateKey,
       pinnedHostKeys: node.sshHostKey ?? '',
       readyTimeoutMs: this.options.sshReadyTimeoutMs,
+      stallMs: this.ctx.config.orchestrator.sshStallSeconds * 1000,
+      signal: this.stopSignal.signal,
     });
     this.sessions.add(session);
     return session;

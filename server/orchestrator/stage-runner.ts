@@ -6,7 +6,7 @@ import { globToRegExp, type StageDefinition } from '../domain/stage-graph.ts';
 import { StreamMasker, type Masker } from './masking.ts';
 import type { RenderedStage } from './render.ts';
 import { shellQuote } from './render.ts';
-import { ConnectionLostError, type SshSession } from './ssh.ts';
+import { ConnectionLostError, NodeStalledError, type SshSession } from './ssh.ts';
 import type { StageOutput } from './live.ts';
 
 export const DEFAULT_STAGE_ROOT = '/var/lib/racklift/stages';
@@ -69,6 +69,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     }
     return { status: 'succeeded', published: await collectPublished(session, stage, runDir) };
   } catch (error) {
+    // A node that stops answering fails its stage (with retries as the manifest allows), unlike one that went away.
+    if (error instanceof NodeStalledError) return { status: 'failed', exitCode: null, reason: `the node stopped answering: ${error.message}` };
     if (error instanceof ConnectionLostError || session.isClosed) return { status: 'interrupted', reason: (error as Error).message };
     return { status: 'failed', exitCode: null, reason: input.masker.mask((error as Error).message) };
   }

@@ -100,7 +100,28 @@ export class FakeNodeSshd {
   }
 
   stop(): void {
+    this.thaw();
     this.kill();
+  }
+
+  /** Every process of this node's SSH server stops (SIGSTOP): connections stay open, nothing answers. */
+  freeze(): void {
+    this.signalTree('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.signalTree('SIGCONT');
+  }
+
+  private signalTree(signal: NodeJS.Signals): void {
+    if (!this.child?.pid) return;
+    for (const id of [this.child.pid, ...descendants(this.child.pid)]) {
+      try {
+        process.kill(id, signal);
+      } catch {
+        /* already gone */
+      }
+    }
   }
 }
 
