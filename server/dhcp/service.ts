@@ -13,6 +13,7 @@ import { userClassForPlan } from './request.ts';
 import { formatIpv4 } from '../domain/ipv4.ts';
 import { addressText } from './reply.ts';
 import { dhcpSettings } from './settings.ts';
+import { enlargeReceiveBuffer } from '../udp-buffer.ts';
 
 export interface DhcpService extends RunningService {
   /** Datagrams received, dropped (by reason) and answered since start. */
@@ -21,8 +22,6 @@ export interface DhcpService extends RunningService {
   flush(): void;
 }
 
-/** Room for a rack powering on at once (~1,000 datagrams) without queueing seconds of stale requests. */
-const RECEIVE_BUFFER_BYTES = 1024 * 1024;
 const POOL_FULL_LOG_INTERVAL_MS = 10_000;
 
 function bindSocket(host: string, port: number): Promise<Socket> {
@@ -33,11 +32,7 @@ function bindSocket(host: string, port: number): Promise<Socket> {
     socket.bind({ port, address: host }, () => {
       socket.off('error', reject);
       socket.setBroadcast(true);
-      try {
-        socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
-      } catch {
-        // The kernel caps it at net.core.rmem_max; the default still works.
-      }
+      enlargeReceiveBuffer(socket);
       resolve(socket);
     });
   });
