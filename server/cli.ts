@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError, ValidationError } from './services/errors
 import { registerNodeCommands } from './cli/node.ts';
 import { RemoteError } from './cli/remote.ts';
 import { SecretKeyError } from './store/secret-box.ts';
+import { TlsSetupError } from './http/tls.ts';
 import { registerUserCommands } from './cli/user.ts';
 import { registerPowerCommands } from './cli/power.ts';
 import { registerLabCommand } from './cli/lab.ts';
@@ -19,6 +20,8 @@ const program = new Command('racklift')
   .option('-c, --config <file>', 'configuration file (default: $RACKLIFT_CONFIG or ./racklift.yaml)')
   .option('--url <url>', 'node commands go to this running appliance through its REST API (default: $RACKLIFT_URL)')
   .option('--token <token>', 'API token for --url (default: $RACKLIFT_TOKEN; make one with racklift user token NAME)')
+  .option('--tls-fingerprint <sha256>', "trust the appliance's HTTPS certificate with this SHA-256 fingerprint (logged at its start; default: $RACKLIFT_TLS_FINGERPRINT)")
+  .option('--ca-file <pem>', 'trust HTTPS certificates signed by this CA, or this certificate itself, e.g. a copy of <dataDir>/tls/cert.pem (default: $RACKLIFT_CA_FILE)')
   .showHelpAfterError()
   .exitOverride();
 
@@ -43,7 +46,7 @@ function explain(error: unknown): string | null {
   if (error instanceof ValidationError || error instanceof ConflictError || error instanceof NotFoundError) return error.message;
   if (error instanceof IllegalTransitionError) return error.message;
   if (error instanceof RemoteError) return error.message;
-  if (error instanceof SecretKeyError) return error.message;
+  if (error instanceof SecretKeyError || error instanceof TlsSetupError) return error.message;
   return null;
 }
 

@@ -51,9 +51,23 @@ const configSchema = z
         publicUrl: z.url({ message: 'must be an http:// URL' }).nullable().default(null),
         /** A package cache or mirror close to the racks that installers should use instead of the profile's mirror. */
         packageProxy: z.url().nullable().default(null),
+        /**
+         * HTTPS for the web form and the API (boot and installer routes stay on plain HTTP at `port`, for
+         * firmware without TLS). Without certFile/keyFile a self-signed certificate is made at first start.
+         */
+        tls: z
+          .object({
+            enabled: flag.default(true),
+            port: listenPort.default(8443),
+            certFile: z.string().min(1).nullable().default(null),
+            keyFile: z.string().min(1).nullable().default(null),
+          })
+          .strict()
+          .refine((tls) => (tls.certFile === null) === (tls.keyFile === null), 'give both certFile and keyFile, or neither (a self-signed certificate is made)')
+          .default({ enabled: true, port: 8443, certFile: null, keyFile: null }),
       })
       .strict()
-      .default({ host: '0.0.0.0', port: 8080, publicUrl: null, packageProxy: null }),
+      .default({ host: '0.0.0.0', port: 8080, publicUrl: null, packageProxy: null, tls: { enabled: true, port: 8443, certFile: null, keyFile: null } }),
     provisioning: z
       .object({
         interface: z.string().regex(/^[a-zA-Z0-9._-]{1,15}$/, 'not an interface name').nullable().default(null),
@@ -161,6 +175,10 @@ export const ENV_OVERRIDES: Record<string, string> = {
   RACKLIFT_HTTP_HOST: 'http.host',
   RACKLIFT_HTTP_PORT: 'http.port',
   RACKLIFT_PUBLIC_URL: 'http.publicUrl',
+  RACKLIFT_TLS_ENABLED: 'http.tls.enabled',
+  RACKLIFT_TLS_PORT: 'http.tls.port',
+  RACKLIFT_TLS_CERT_FILE: 'http.tls.certFile',
+  RACKLIFT_TLS_KEY_FILE: 'http.tls.keyFile',
   RACKLIFT_PACKAGE_PROXY: 'http.packageProxy',
   RACKLIFT_PROVISIONING_INTERFACE: 'provisioning.interface',
   RACKLIFT_PROVISIONING_ADDRESS: 'provisioning.address',
@@ -240,8 +258,10 @@ function finish(config: z.infer<typeof configSchema>, source: string | null, cwd
   }
   const host = p.address ?? (config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host);
   const publicUrl = (config.http.publicUrl ?? `http://${host}:${config.http.port}`).replace(/\/+$/, '');
+  const tls = config.http.tls;
   return {
     ...config,
+    http: { ...config.http, tls: { ...tls, certFile: tls.certFile && resolve(cwd, tls.certFile), keyFile: tls.keyFile && resolve(cwd, tls.keyFile) } },
     dataDir: resolve(cwd, config.dataDir),
     bootDir: resolve(PACKAGE_ROOT, config.bootDir),
     templatesDir: resolve(PACKAGE_ROOT, config.templatesDir),

@@ -6,7 +6,7 @@ import type { NodeSettings } from '../services/nodes.ts';
 import type { NodeState, Role } from '../domain/types.ts';
 import { withLocalAppliance } from './local.ts';
 import { printJson, printTable } from './output.ts';
-import { RemoteError, RemoteNodes, remoteTarget } from './remote.ts';
+import { RemoteError, RemoteNodes, remoteTarget, type RemoteOptions } from './remote.ts';
 import { reimageWithPowerCommand } from './power.ts';
 
 /** What the API and CLI show of a node: never the BMC password or the install token hash. */
@@ -74,7 +74,7 @@ export function registerNodeCommands(program: Command, configOption: () => strin
   const node = program.command('node').description('add, list, assign and re-image nodes');
   /** With --url (or RACKLIFT_URL) the commands go to a running appliance's REST API instead of the local store. */
   const remote = () => {
-    const target = remoteTarget(program.opts<{ url?: string; token?: string }>());
+    const target = remoteTarget(program.opts<RemoteOptions>());
     return target ? new RemoteNodes(target) : null;
   };
   const printList = (nodes: StoredNode[], json: boolean) => {

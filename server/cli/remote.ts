@@ -4,6 +4,7 @@ import type { NodeState, Role } from '../domain/types.ts';
 import type { NodeSettings } from '../services/nodes.ts';
 import type { EventRecord } from '../store/events.ts';
 import type { StoredNode } from '../store/nodes.ts';
+import { requestJson, TransportError } from './transport.ts';
 
 export class RemoteError extends Error {
   readonly code = 'remote';
@@ -12,16 +13,27 @@ export class RemoteError extends Error {
 export interface RemoteTarget {
   url: string;
   token: string;
+  caFile?: string;
+  fingerprint?: string;
+}
+
+export interface RemoteOptions {
+  url?: string;
+  token?: string;
+  caFile?: string;
+  tlsFingerprint?: string;
 }
 
 /** The appliance to talk to, or null to work on the local store. */
-export function remoteTarget(options: { url?: string; token?: string }, env: NodeJS.ProcessEnv = process.env): RemoteTarget | null {
+export function remoteTarget(options: RemoteOptions, env: NodeJS.ProcessEnv = process.env): RemoteTarget | null {
   const url = options.url ?? env.RACKLIFT_URL;
   if (!url) return null;
-  if (!/^https?:\/\/[^/]+/.test(url)) throw new RemoteError(`--url ${url}: expected http://HOST:PORT of the appliance`);
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new RemoteError(`--url ${url}: expected https://HOST:8443 (or http://HOST:PORT) of the appliance`);
   const token = options.token ?? env.RACKLIFT_TOKEN;
   if (!token) throw new RemoteError('--url needs an API token: --token or RACKLIFT_TOKEN (make one on the appliance: racklift user token NAME)');
-  return { url: url.replace(/\/+$/, ''), token };
+  const caFile = options.caFile ?? env.RACKLIFT_CA_FILE;
+  const fingerprint = options.tlsFingerprint ?? env.RACKLIFT_TLS_FINGERPRINT;
+  return { url: url.replace(/\/+$/, ''), token, ...(caFile ? { caFile } : {}), ...(fingerprint ? { fingerprint } : {}) };
 }
 
 /** What the API returns for a node: the public part of a StoredNode. */
@@ -34,26 +46,23 @@ export class RemoteNodes {
   ) {}
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
+    let response;
     try {
-      response = await fetch(`${this.target.url}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${this.target.token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(30_000),
-      });
+      response = await requestJson(this.target, method, path, body);
     } catch (error) {
-      const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
-      throw new RemoteError(`cannot reach ${this.target.url}: ${cause}`);
+      if (error instanceof TransportError) throw new RemoteError(error.message);
+      throw error;
     }
-    const text = await response.text();
+    if (response.status === 308) {
+      throw new RemoteError(`${this.target.url} serves the API over HTTPS only: use --url https://HOST:8443 (the port of http.tls.port)`);
+    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(response.text);
     } catch {
       throw new RemoteError(`${this.target.url} answered ${response.status} with something that is not JSON (is it a racklift appliance?)`);
     }
-    if (!response.ok) {
+    if (response.status < 200 || response.status >= 300) {
       const message = (parsed as { error?: { message?: string } }).error?.message ?? `HTTP ${response.status}`;
       throw new RemoteError(message);
     }

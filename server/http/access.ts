@@ -15,6 +15,8 @@ export interface RouteRule {
   access: AccessLevel;
   /** Largest request body in bytes (checked on Content-Length before anything is read); 0 for none. */
   maxBody?: number;
+  /** Served on the plain-HTTP listener too (boot and installer routes: firmware has no TLS). */
+  plainHttp?: boolean;
 }
 
 const KB = 1024;
@@ -23,16 +25,19 @@ const FORM_BODY = 64 * KB;
 const API_BODY = 256 * KB;
 
 const rule = (method: RouteRule['method'], path: string, access: AccessLevel, maxBody?: number): RouteRule => ({ method, path, access, maxBody });
+/** A boot or installer route: public, and answered over plain HTTP as well as HTTPS. */
+const boot = (method: RouteRule['method'], path: string, maxBody?: number): RouteRule => ({ method, path, access: 'public', maxBody, plainHttp: true });
 
 export const ROUTE_RULES: readonly RouteRule[] = [
-  // Public: boot and installer routes (plain HTTP for firmware without TLS), the login page, static files.
-  rule('GET', '/healthz', 'public'),
-  rule('GET', '/boot.ipxe', 'public'),
-  rule('GET', '/boot/*path', 'public'),
-  rule('GET', '/install/:token/:kind', 'public'),
-  rule('POST', '/install/:token/started', 'public', INSTALLER_BODY),
-  rule('POST', '/install/:token/done', 'public', INSTALLER_BODY),
-  rule('POST', '/install/:token/failed', 'public', INSTALLER_BODY),
+  // Public boot and installer routes, also on plain HTTP (firmware without TLS).
+  boot('GET', '/healthz'),
+  boot('GET', '/boot.ipxe'),
+  boot('GET', '/boot/*path'),
+  boot('GET', '/install/:token/:kind'),
+  boot('POST', '/install/:token/started', INSTALLER_BODY),
+  boot('POST', '/install/:token/done', INSTALLER_BODY),
+  boot('POST', '/install/:token/failed', INSTALLER_BODY),
+  // Public, HTTPS only when it is on: the login page, static files, the API description.
   rule('GET', '/api/v1/openapi.json', 'public'),
   rule('GET', '/static/*rest', 'public'),
   rule('GET', '/login', 'public'),
@@ -119,10 +124,20 @@ function bodyParser(req: Request, limit: number): RequestHandler {
  * read), then who asks and whether their role may; only then is a body parsed, and a cookie session's
  * mutation must carry its CSRF token. Public routes parse their own bodies after their own checks.
  */
-export function accessGate(accounts: Accounts): RequestHandler {
+export interface GateOptions {
+  /** Set on the plain-HTTP listener when HTTPS is on: only boot routes are served there, the rest is sent to it. */
+  httpsPort?: number;
+}
+
+export function accessGate(accounts: Accounts, options: GateOptions = {}): RequestHandler {
   return (req, res, next) => {
     const found = ruleFor(req.method, req.path);
     if (!found) return refuse(req, res, 404, 'no_route', `no route ${req.method} ${req.path}${isApi(req) ? ' (see /api/v1/openapi.json)' : ''}`);
+    if (options.httpsPort !== undefined && !found.plainHttp) {
+      const https = `https://${req.hostname.includes(':') ? `[${req.hostname}]` : req.hostname}:${options.httpsPort}`;
+      if (req.method === 'GET' || req.method === 'HEAD') return res.redirect(308, `${https}${req.originalUrl}`);
+      return refuse(req, res, 403, 'https_required', `the web form and the API are served over HTTPS only: use ${https}${req.path}`);
+    }
     const declared = Number(req.get('content-length') ?? 0);
     const maxBody = found.maxBody ?? 0;
     if (declared > maxBody) {

@@ -12,7 +12,12 @@ import { healthRoutes } from './routes/health.ts';
 import { installRoutes } from './routes/install.ts';
 import { webRoutes } from './routes/web.ts';
 
-export function createHttpApp(ctx: AppContext): express.Express {
+export interface HttpAppOptions {
+  /** The plain-HTTP app beside an HTTPS listener on this port: boot routes only, the rest is sent there. */
+  httpsPort?: number;
+}
+
+export function createHttpApp(ctx: AppContext, options: HttpAppOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -20,7 +25,7 @@ export function createHttpApp(ctx: AppContext): express.Express {
   app.set('strict routing', true);
   const accounts = new Accounts(ctx.store);
   app.use(cookieParser());
-  app.use(accessGate(accounts));
+  app.use(accessGate(accounts, { httpsPort: options.httpsPort }));
   app.use(healthRoutes(ctx));
   app.use(bootRoutes(ctx));
   app.use(fileRoutes(ctx));

@@ -53,6 +53,8 @@ export function makeFixture(overrides: Record<string, unknown> = {}, options: { 
       'http.host': '127.0.0.1',
       'http.port': 0,
       'http.publicUrl': 'http://10.231.4.1:8080',
+      // Boot routes are the subject here; HTTPS has its own tests (test/security/tls.test.ts).
+      'http.tls.enabled': false,
       'provisioning.address': '10.231.4.1',
       'provisioning.subnet': '10.231.4.0/24',
       'provisioning.gateway': '10.231.4.254',

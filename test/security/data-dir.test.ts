@@ -31,7 +31,7 @@ const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
 async function start(dataDir: string) {
   const lines: string[] = [];
   const log = createLogger('info', { write: (line: string) => void lines.push(line) });
-  const config = loadConfig({ env: {}, overrides: { dataDir, 'http.host': '127.0.0.1', 'http.port': 0, 'orchestrator.enabled': false, 'log.level': 'info' } });
+  const config = loadConfig({ env: {}, overrides: { dataDir, 'http.host': '127.0.0.1', 'http.port': 0, 'http.tls.port': 0, 'orchestrator.enabled': false, 'log.level': 'info' } });
   const appliance = await startAppliance(config, log);
   appliance.ctx.services.sshIdentity();
   return { appliance, lines };
@@ -49,7 +49,8 @@ describe('the data directory', () => {
     const { appliance } = await start(dataDir);
     await appliance.stop();
     expect(mode(dataDir)).toBe('700');
-    for (const file of ['racklift.sqlite', 'racklift.key', 'ssh/id_ed25519']) expect(mode(join(dataDir, file)), file).toBe('600');
+    for (const file of ['racklift.sqlite', 'racklift.key', 'ssh/id_ed25519', 'tls/key.pem']) expect(mode(join(dataDir, file)), file).toBe('600');
+    expect(mode(join(dataDir, 'tls'))).toBe('700');
     for (const file of ['racklift.sqlite-wal', 'racklift.sqlite-shm']) if (existsSync(join(dataDir, file))) expect(mode(join(dataDir, file)), file).toBe('600');
   });
 
@@ -57,7 +58,7 @@ describe('the data directory', () => {
     const dataDir = join(workDir(), 'var');
     const { appliance } = await start(dataDir);
     await appliance.stop();
-    for (const file of ['racklift.sqlite', 'racklift.key', 'ssh/id_ed25519']) expect(nobodyReads(join(dataDir, file)), file).toBe(false);
+    for (const file of ['racklift.sqlite', 'racklift.key', 'ssh/id_ed25519', 'tls/key.pem']) expect(nobodyReads(join(dataDir, file)), file).toBe(false);
   });
 
   it('tightens a looser directory and files at start, and logs each change', async () => {

@@ -45,7 +45,7 @@ describe.skipIf(!haveSshd)('a node that stops answering mid-stage', () => {
   }, 120_000);
 
   it('stops the whole appliance on SIGTERM while a node is frozen mid-stage', async () => {
-    const { harness, server, running } = await stalledNodeSetup({ 'http.host': '127.0.0.1', 'http.port': 0, 'log.level': 'info' });
+    const { harness, server, running } = await stalledNodeSetup({ 'http.host': '127.0.0.1', 'http.port': 0, 'http.tls.enabled': false, 'log.level': 'info' });
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'stall-child.ts'), JSON.stringify({ overrides: harness.overrides, root: harness.root })], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,6 +1,6 @@
 // Security headers for the web form and the API. The pages load only their own static files: no inline
-// script or style, so the CSP can forbid both. The appliance speaks plain HTTP on a provisioning network,
-// so no HSTS and no upgrade-insecure-requests (they would break the form there).
+// script or style, so the CSP can forbid both. No HSTS: with the self-signed certificate made at first start,
+// HSTS would forbid a browser to accept it at all, and boot routes must stay on plain HTTP for firmware.
 import helmet from 'helmet';
 import type { RequestHandler } from 'express';
 
