@@ -14,6 +14,7 @@ import { registerPowerCommands } from './cli/power.ts';
 import { registerLabCommand } from './cli/lab.ts';
 import { registerOsCommands } from './cli/os.ts';
 import { registerRenderCommands } from './cli/render.ts';
+import { registerSetupCommand } from './cli/setup.ts';
 
 const program = new Command('racklift')
   .description('PXE bare-metal provisioning appliance with OpenStack bootstrap')
@@ -40,6 +41,7 @@ registerPowerCommands(program, configOption);
 registerLabCommand(program);
 registerOsCommands(program, configOption);
 registerRenderCommands(program, configOption);
+registerSetupCommand(program, configOption);
 
 function explain(error: unknown): string | null {
   if (error instanceof ConfigError) return error.message;

@@ -95,7 +95,8 @@ const configSchema = z
         /** Whom to answer: only network-boot clients (PXE/iPXE/HTTPClient), only known MACs, or everyone. */
         answer: z.enum(['pxe-clients', 'known-macs', 'all']).default('pxe-clients'),
         uefiLoader: z.enum(['ipxe.efi', 'snponly.efi']).default('ipxe.efi'),
-        arm64Loader: z.string().default('ipxe-arm64.efi'),
+        /** No Debian 12 package ships an arm64 iPXE loader: none unless a site places one under boot/ and names it. */
+        arm64Loader: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a file name under boot/').nullable().default(null),
         /** Add the 255.255.255.255/32 host route through the provisioning interface when running as root. */
         manageBroadcastRoute: flag.default(true),
         /** New pool offers per subnet and second (reservations and a MAC's own lease are not counted). */
@@ -104,7 +105,7 @@ const configSchema = z
         newOfferBurst: z.coerce.number().int().min(1).max(1_000_000).default(250),
       })
       .strict()
-      .default({ enabled: null, mode: 'authoritative', host: '0.0.0.0', port: 67, proxyPort: 4011, answer: 'pxe-clients', uefiLoader: 'ipxe.efi', arm64Loader: 'ipxe-arm64.efi', manageBroadcastRoute: true, newOffersPerSecond: 50, newOfferBurst: 250 }),
+      .default({ enabled: null, mode: 'authoritative', host: '0.0.0.0', port: 67, proxyPort: 4011, answer: 'pxe-clients', uefiLoader: 'ipxe.efi', arm64Loader: null, manageBroadcastRoute: true, newOffersPerSecond: 50, newOfferBurst: 250 }),
     tftp: z
       .object({
         enabled: flag.nullable().default(null),
@@ -127,17 +128,21 @@ const configSchema = z
       .object({
         /** Unknown machines are held in a discovery loop instead of booting their disk. Off: never wipe by accident. */
         autoEnrol: flag.default(false),
+        /** Every x86-64 UEFI machine boots Debian's signed shim and GRUB (a node can also ask for it alone). */
+        secureBoot: flag.default(false),
       })
       .strict()
-      .default({ autoEnrol: false }),
+      .default({ autoEnrol: false, secureBoot: false }),
     watchdog: z
       .object({
         installSeconds: z.coerce.number().int().min(60).default(7200),
+        /** An installing node that asks the appliance for nothing this long has stopped: it fails with that reason. */
+        installNoContactSeconds: z.coerce.number().int().min(60).default(900),
         sshWaitSeconds: z.coerce.number().int().min(30).default(1800),
         intervalSeconds: z.coerce.number().min(1).default(30),
       })
       .strict()
-      .default({ installSeconds: 7200, sshWaitSeconds: 1800, intervalSeconds: 30 }),
+      .default({ installSeconds: 7200, installNoContactSeconds: 900, sshWaitSeconds: 1800, intervalSeconds: 30 }),
     orchestrator: z
       .object({
         enabled: flag.default(true),
@@ -190,6 +195,7 @@ export const ENV_OVERRIDES: Record<string, string> = {
   RACKLIFT_TFTP_HOST: 'tftp.host',
   RACKLIFT_TFTP_PORT: 'tftp.port',
   RACKLIFT_AUTO_ENROL: 'boot.autoEnrol',
+  RACKLIFT_SECURE_BOOT: 'boot.secureBoot',
   RACKLIFT_ORCHESTRATOR_ENABLED: 'orchestrator.enabled',
 };
 

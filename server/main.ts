@@ -5,7 +5,7 @@ import { startDhcp } from './dhcp/service.ts';
 import { startHttp } from './http/server.ts';
 import { createLogger, type Logger } from './log.ts';
 import { startOrchestrator, type OrchestratorOptions } from './orchestrator/service.ts';
-import { prepareBootFiles } from './render/boot-files.ts';
+import { prepareBootFiles } from './boot-files/check.ts';
 import { createServices } from './services/index.ts';
 import { startWatchdog } from './services/watchdog.ts';
 import { databasePath, openStore } from './store/index.ts';
@@ -56,12 +56,14 @@ export async function startAppliance(config: Config, log: Logger = createLogger(
     if (config.dhcpEnabled) running.push(await startDhcp(ctx));
     if (config.orchestrator.enabled) running.push(await startOrchestrator(ctx, options.orchestrator));
     running.push(startWatchdog(ctx));
+    ctx.services.contacts.start();
+    running.push({ name: 'contacts', address: 'last contact of each node', close: async () => ctx.services.contacts.close() });
   } catch (error) {
     await stop();
     throw error;
   }
   warnAboutInstallerNetwork(config, log);
-  for (const service of running) log.info({ service: service.name, address: service.address }, `${service.name} listening on ${service.address}`);
+  for (const service of running.filter((s) => s.name !== 'contacts')) log.info({ service: service.name, address: service.address }, `${service.name} listening on ${service.address}`);
   return { ctx, services: running, stop };
 }
 

@@ -4,6 +4,7 @@ import type { StoredNode } from '../store/nodes.ts';
 import type { EventRecord } from '../store/events.ts';
 import type { NodeSettings } from '../services/nodes.ts';
 import type { NodeState, Role } from '../domain/types.ts';
+import { describeContact } from '../domain/liveness.ts';
 import { withLocalAppliance } from './local.ts';
 import { printJson, printTable } from './output.ts';
 import { RemoteError, RemoteNodes, remoteTarget, type RemoteOptions } from './remote.ts';
@@ -24,6 +25,7 @@ interface SettingsOptions {
   storageAddress?: string;
   disks?: string;
   bootloader?: 'ipxe' | 'pxelinux';
+  secureBoot?: boolean;
   ifManagement?: string;
   ifTunnel?: string;
   ifExternal?: string;
@@ -39,6 +41,7 @@ function settingsFrom(options: SettingsOptions): NodeSettings {
   if (options.storageAddress !== undefined) settings.storageAddress = options.storageAddress;
   if (options.disks !== undefined) settings.disks = options.disks.split(',').map((d) => d.trim()).filter(Boolean);
   if (options.bootloader !== undefined) settings.bootloader = options.bootloader;
+  if (options.secureBoot !== undefined) settings.secureBoot = options.secureBoot;
   const interfaces: Record<string, string> = {};
   if (options.ifManagement) interfaces.management = options.ifManagement;
   if (options.ifTunnel) interfaces.tunnel = options.ifTunnel;
@@ -57,6 +60,8 @@ function withSettingsOptions(command: Command): Command {
     .option('--storage-address <ip>', 'storage network address')
     .option('--disks <list>', 'comma-separated data disks for storage roles, e.g. sdb,sdc')
     .option('--bootloader <kind>', 'ipxe (default) or pxelinux (legacy BIOS path)')
+    .option('--secure-boot', 'UEFI boots Debian\'s signed shim and GRUB (Secure Boot) instead of iPXE')
+    .option('--no-secure-boot', 'UEFI boots iPXE (the default)')
     .option('--if-management <name>', 'management interface name')
     .option('--if-tunnel <name>', 'tunnel interface name')
     .option('--if-external <name>', 'external (provider) interface name');
@@ -64,8 +69,8 @@ function withSettingsOptions(command: Command): Command {
 
 export function printNode(node: StoredNode, json: boolean): void {
   if (json) return printJson(publicNode(node));
-  printTable(['id', 'mac', 'hostname', 'state', 'roles', 'profile', 'address', 'generation'], [
-    [node.id, node.mac, node.hostname, node.state, node.roles.join(','), node.profile, node.addresses.management, node.generation],
+  printTable(['id', 'mac', 'hostname', 'state', 'roles', 'profile', 'address', 'generation', 'contact'], [
+    [node.id, node.mac, node.hostname, node.state, node.roles.join(','), node.profile, node.addresses.management, node.generation, describeContact(node, Date.now())],
   ]);
   if (node.failedReason) process.stdout.write(`failed (${node.failedPhase}): ${node.failedReason}\n`);
 }
@@ -79,9 +84,10 @@ export function registerNodeCommands(program: Command, configOption: () => strin
   };
   const printList = (nodes: StoredNode[], json: boolean) => {
     if (json) return printJson(nodes.map(publicNode));
+    const now = Date.now();
     printTable(
-      ['id', 'mac', 'hostname', 'state', 'roles', 'profile', 'address'],
-      nodes.map((n) => [n.id, n.mac, n.hostname, n.state, n.roles.join(','), n.profile, n.addresses.management]),
+      ['id', 'mac', 'hostname', 'state', 'roles', 'profile', 'address', 'contact'],
+      nodes.map((n) => [n.id, n.mac, n.hostname, n.state, n.roles.join(','), n.profile, n.addresses.management, describeContact(n, now)]),
     );
   };
   const printShow = (found: StoredNode, events: EventRecord[], json: boolean) => {

@@ -1,8 +1,8 @@
 // `racklift os list | import <profile> [--from PATH]`: the OS profiles and their boot media under boot/.
 import type { Command } from 'commander';
 import { NotFoundError } from '../services/errors.ts';
-import { ImportError, importProfile, mediaStatus } from '../render/os-import.ts';
-import { withLocalAppliance } from './local.ts';
+import { ImportError, importProfile, mediaStatus, type ImportResult } from '../render/os-import.ts';
+import { withLocalAppliance, type LocalAppliance } from './local.ts';
 import { printJson, printTable } from './output.ts';
 
 export function registerOsCommands(program: Command, configOption: () => string | undefined): void {
@@ -35,21 +35,29 @@ export function registerOsCommands(program: Command, configOption: () => string 
     .option('--from <path>', 'ISO file or directory (mounted ISO, netboot tree)')
     .option('--json', 'print JSON')
     .action((name: string, options: { from?: string; json?: boolean }) =>
-      withLocalAppliance(configOption(), ({ config, store }) => {
-        const profile = store.profiles.get(name);
-        if (!profile) throw new NotFoundError(`no OS profile named ${name} (racklift os list)`);
-        let result;
-        try {
-          result = importProfile(profile, config.bootDir, options.from ?? null);
-        } catch (error) {
-          if (!(error instanceof ImportError)) throw error;
-          process.stderr.write(`racklift os import ${name}: ${error.message}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        if (options.json) return printJson(result);
-        process.stdout.write(`${name}: boot/${result.kernel} and boot/${result.initrd} ${result.method === 'link' ? 'linked' : 'extracted'}; install source: ${result.installSource === 'mirror' ? profile.mirrorUrl : `boot/${name}/${result.installSource === 'iso' ? 'install.iso' : 'tree'}`}\n`);
-        for (const note of result.notes) process.stdout.write(`  ${note}\n`);
+      withLocalAppliance(configOption(), (local) => {
+        const result = importCommand(local, name, options.from ?? null, !!options.json);
+        if (result && options.json) printJson(result);
       }),
     );
+}
+
+/** `racklift os import` (also run by `racklift setup`): prints what it placed, or the reason it could not. */
+export function importCommand({ config, store }: LocalAppliance, name: string, from: string | null, quiet = false): ImportResult | null {
+  const profile = store.profiles.get(name);
+  if (!profile) throw new NotFoundError(`no OS profile named ${name} (racklift os list)`);
+  let result;
+  try {
+    result = importProfile(profile, config.bootDir, from);
+  } catch (error) {
+    if (!(error instanceof ImportError)) throw error;
+    process.stderr.write(`racklift os import ${name}: ${error.message}\n`);
+    process.exitCode = 1;
+    return null;
+  }
+  store.profiles.setMediaSource(name, result.source);
+  if (quiet) return result;
+  process.stdout.write(`${name}: boot/${result.kernel} and boot/${result.initrd} ${result.method === 'link' ? 'linked' : 'extracted'} from ${result.source}; install source: ${result.installSource === 'mirror' ? profile.mirrorUrl : `boot/${name}/${result.installSource === 'iso' ? 'install.iso' : 'tree'}`}\n`);
+  for (const note of result.notes) process.stdout.write(`  ${note}\n`);
+  return result;
 }

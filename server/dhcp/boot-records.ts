@@ -1,9 +1,11 @@
 // Remembers network-boot clients: an unknown MAC becomes a `discovered` node (one event), a known one gets its
-// latest boot facts. Writes are collected and done in one transaction shortly after, never on the packet path,
-// and each MAC is written at most once per interval however often it asks.
+// latest boot facts, and the boot decision DHCP handed out is a `boot` event. Writes are collected and done in
+// one transaction shortly after, never on the packet path, and each MAC is written at most once per interval
+// however often it asks.
 import type { NodeFacts } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import type { NodeBootPlan } from '../services/boot.ts';
+import type { BootEvents } from '../services/boot-events.ts';
 import type { NodeService } from '../services/nodes.ts';
 import type { Db } from '../store/db.ts';
 import type { ClientRequest } from './request.ts';
@@ -20,7 +22,7 @@ export interface BootRecorderOptions {
 }
 
 export class BootRecorder {
-  private readonly pending = new Map<string, NodeFacts>();
+  private readonly pending = new Map<string, { facts: NodeFacts; decision: string }>();
   private readonly lastRecorded = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private readonly delayMs: number;
@@ -31,6 +33,7 @@ export class BootRecorder {
     private readonly nodes: NodeService,
     private readonly db: Db,
     private readonly log: Logger,
+    private readonly bootEvents: BootEvents | null,
     options: BootRecorderOptions = {},
   ) {
     this.delayMs = options.delayMs ?? 200;
@@ -44,7 +47,7 @@ export class BootRecorder {
     const last = this.lastRecorded.get(request.mac);
     if (last !== undefined && now - last < this.minIntervalMs) return;
     this.lastRecorded.set(request.mac, now);
-    this.pending.set(request.mac, factsOf(request, plan, now));
+    this.pending.set(request.mac, { facts: factsOf(request, plan, now), decision: decisionOf(plan) });
     this.timer ??= setTimeout(() => this.flush(), this.delayMs);
   }
 
@@ -62,13 +65,14 @@ export class BootRecorder {
     if (this.lastRecorded.size > 10_000) this.forgetOld();
   }
 
-  private write(batch: [string, NodeFacts][]): void {
+  private write(batch: [string, { facts: NodeFacts; decision: string }][]): void {
     try {
       this.db.transaction(() => {
-        for (const [mac, facts] of batch) {
+        for (const [mac, { facts, decision }] of batch) {
           const existing = this.nodes.findByMac(mac);
           if (existing) this.nodes.recordBootFacts(existing, facts);
           else this.log.info({ mac, node: this.nodes.discover(mac, facts, 'dhcp').id }, 'new machine network-booted: recorded as discovered');
+          this.bootEvents?.record(mac, 'dhcp', decision);
         }
       })();
     } catch (error) {
@@ -84,6 +88,14 @@ export class BootRecorder {
   close(): void {
     this.flush(true);
   }
+}
+
+/** The boot decision DHCP handed out, in one line: what the firmware gets and where the plan leads. */
+export function decisionOf(plan: NodeBootPlan): string {
+  const { firmware, target } = plan;
+  const step = firmware.kind === 'tftp' ? `${firmware.file} over TFTP` : firmware.kind === 'http' ? firmware.url : `no boot file (${firmware.reason})`;
+  const then = target.kind === 'install' ? `install ${target.profile}, generation ${target.generation}` : target.reason;
+  return `DHCP: ${plan.client.firmware} client gets ${step}; plan: ${then}`;
 }
 
 function factsOf(request: ClientRequest, plan: NodeBootPlan, now: number): NodeFacts {

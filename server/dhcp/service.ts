@@ -60,7 +60,7 @@ export function buildDhcpEngine(ctx: AppContext, log: Logger, options: { now?: (
       log.error({ err: error }, 'could not write DHCP leases; they stay in memory and are retried');
     },
   });
-  const recorder = new BootRecorder(ctx.services.nodes, ctx.store.db, log, { now: options.now });
+  const recorder = new BootRecorder(ctx.services.nodes, ctx.store.db, log, ctx.services.bootEvents, { now: options.now });
   const deps: HandlerDeps = {
     settings,
     leases,
@@ -112,6 +112,7 @@ export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
   const report = (result: EngineResult, socket: Socket, from: string) => {
     switch (result.kind) {
       case 'send':
+        ctx.services.contacts.noteMac(result.mac, `dhcp ${result.summary.split(' ')[0]}`);
         if (debug) log.debug({ mac: result.mac, to: `${result.to.address}:${result.to.port}` }, result.summary);
         socket.send(result.bytes, result.to.port, result.to.address, onSent);
         return;
@@ -129,6 +130,7 @@ export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
         }
         return;
       case 'done':
+        ctx.services.contacts.noteMac(result.mac, 'dhcp');
         if (debug) log.debug({ mac: result.mac }, result.summary);
         return;
       case 'error':
@@ -160,6 +162,7 @@ export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
     leases.close();
     throw new Error(`DHCP could not bind ${config.dhcp.host}:${config.dhcp.port}: ${(error as Error).message}`);
   }
+  ctx.services.metrics.attach('dhcp', () => engine.counters);
   const counterTimer = setInterval(() => log.debug({ counters: engine.counters }, 'DHCP counters'), 60_000);
   counterTimer.unref();
   const ports = settings.mode === 'proxy' ? `${config.dhcp.port}+${config.dhcp.proxyPort}` : `${config.dhcp.port}`;
@@ -179,6 +182,7 @@ export async function startDhcp(ctx: AppContext): Promise<DhcpService> {
     close: async () => {
       clearInterval(counterTimer);
       ctx.services.callbacks.useLiveLeases(null);
+      ctx.services.metrics.detach('dhcp');
       await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
       leases.close();
       recorder.close();

@@ -9,12 +9,15 @@
 //     - any other state:  local disk
 //  2. Firmware step (what the DHCP answer hands the client's firmware):
 //     - already iPXE (user class `iPXE`):   HTTP URL of /boot.ipxe?mac=... (so it never chains itself again)
-//     - UEFI HTTP boot (`HTTPClient`):       HTTP URL of the iPXE EFI loader
+//     - UEFI HTTP boot (`HTTPClient`):       HTTP URL of the iPXE EFI loader (of shimx64.efi under Secure Boot)
 //     - BIOS, node on the legacy path:       pxelinux.0 over TFTP
 //     - BIOS:                                undionly.kpxe over TFTP
+//     - x86-64 UEFI, Secure Boot:            shimx64.efi over TFTP (shim -> grubx64.efi -> grub/grub.cfg ->
+//                                            grub/grub.cfg-01-<mac>, generated from this same plan)
 //     - x86-64 UEFI:                         ipxe.efi (or snponly.efi by setting) over TFTP
-//     - arm64 UEFI:                          the arm64 iPXE loader over TFTP
+//     - arm64 UEFI:                          the arm64 iPXE loader over TFTP, when one is configured
 //     - anything else:                       nothing (with the reason)
+//     Secure Boot is the node's setting, or the appliance's for every machine (unknown ones too).
 import { classifyClient, type ClassifiedClient } from './client-facts.ts';
 import type { BootLoaderChoice, ClientFacts, NodeState } from './types.ts';
 
@@ -23,7 +26,10 @@ export interface BootPlanSettings {
   /** Base URL of the appliance's HTTP service as seen by booting clients, without a trailing slash. */
   httpBaseUrl: string;
   uefiX64Loader: 'ipxe.efi' | 'snponly.efi';
-  arm64Loader: string;
+  /** Every x86-64 UEFI machine, known or not, boots through the signed shim and GRUB. */
+  secureBoot: boolean;
+  /** null: no arm64 loader is configured, arm64 clients get nothing (with the reason). */
+  arm64Loader: string | null;
 }
 
 export interface BootPlanNode {
@@ -32,7 +38,11 @@ export interface BootPlanNode {
   profile: string | null;
   generation: number;
   bootloader: BootLoaderChoice;
+  secureBoot: boolean;
 }
+
+/** The first stage of Debian's Secure Boot chain (Microsoft-signed shim); it loads grubx64.efi next. */
+export const SECURE_BOOT_LOADER = 'shimx64.efi';
 
 export type BootTarget =
   | { kind: 'install'; profile: string; generation: number }
@@ -89,6 +99,8 @@ export function ipxeScriptUrl(settings: Pick<BootPlanSettings, 'httpBaseUrl'>, m
   return `${settings.httpBaseUrl}/boot.ipxe?mac=${mac}`;
 }
 
+const NO_ARM64_LOADER = 'arm64 UEFI client, and no arm64 loader is configured (dhcp.arm64Loader)';
+
 function firmwareStep(
   node: BootPlanNode | null,
   mac: string,
@@ -96,17 +108,20 @@ function firmwareStep(
   settings: BootPlanSettings,
 ): FirmwareStep {
   if (client.isIpxe) return { kind: 'http', url: ipxeScriptUrl(settings, mac) };
+  const secureBoot = settings.secureBoot || node?.secureBoot === true;
   switch (client.firmware) {
     case 'uefi-http-x64':
-      return { kind: 'http', url: `${settings.httpBaseUrl}/boot/${settings.uefiX64Loader}` };
+      return { kind: 'http', url: `${settings.httpBaseUrl}/boot/${secureBoot ? SECURE_BOOT_LOADER : settings.uefiX64Loader}` };
     case 'uefi-http-arm64':
+      if (!settings.arm64Loader) return { kind: 'none', reason: NO_ARM64_LOADER };
       return { kind: 'http', url: `${settings.httpBaseUrl}/boot/${settings.arm64Loader}` };
     case 'bios':
       if (!client.isPxeClient) return { kind: 'none', reason: 'not a network-boot client (no PXEClient vendor class)' };
       return { kind: 'tftp', file: node?.bootloader === 'pxelinux' ? 'pxelinux.0' : 'undionly.kpxe' };
     case 'uefi-x64':
-      return { kind: 'tftp', file: settings.uefiX64Loader };
+      return { kind: 'tftp', file: secureBoot ? SECURE_BOOT_LOADER : settings.uefiX64Loader };
     case 'uefi-arm64':
+      if (!settings.arm64Loader) return { kind: 'none', reason: NO_ARM64_LOADER };
       return { kind: 'tftp', file: settings.arm64Loader };
     default:
       return {

@@ -75,6 +75,11 @@ export interface NodeRecord {
   facts: NodeFacts;
   bootloader: BootLoaderChoice;
   sshHostKey: string | null;
+  /** UEFI boots through Debian's signed shim and GRUB instead of iPXE. */
+  secureBoot: boolean;
+  /** Last time anything was heard from the machine (ISO time), and through what. */
+  lastContactAt: string | null;
+  lastContactVia: string | null;
   createdAt: string;
   updatedAt: string;
   stateChangedAt: string;

@@ -64,6 +64,8 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   rule('GET', '/api/v1/cluster/checks', 'read'),
   rule('POST', '/api/v1/cluster/secrets/reveal', 'admin', API_BODY),
   rule('GET', '/api/v1/profiles', 'read'),
+  // Prometheus metrics: counters and gauges only, no node names or secrets; any user may read them.
+  rule('GET', '/metrics', 'read'),
 
   // The web form.
   rule('POST', '/logout', 'read', FORM_BODY),

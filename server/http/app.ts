@@ -10,7 +10,9 @@ import { bootRoutes } from './routes/boot.ts';
 import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
 import { installRoutes } from './routes/install.ts';
+import { countRequests, metricsRoutes } from './routes/metrics.ts';
 import { webRoutes } from './routes/web.ts';
+import { redactedPath } from '../services/contacts.ts';
 
 export interface HttpAppOptions {
   /** The plain-HTTP app beside an HTTPS listener on this port: boot routes only, the rest is sent there. */
@@ -24,12 +26,19 @@ export function createHttpApp(ctx: AppContext, options: HttpAppOptions = {}): ex
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
   const accounts = new Accounts(ctx.store);
+  // Counted and noted before the gate, so refusals are counted too and any request is a sign of life.
+  app.use(countRequests(ctx));
+  app.use((req, _res, next) => {
+    ctx.services.contacts.noteAddress(req.socket.remoteAddress, `http ${req.method} ${redactedPath(req.path)}`);
+    next();
+  });
   app.use(cookieParser());
   app.use(accessGate(accounts, { httpsPort: options.httpsPort }));
   app.use(healthRoutes(ctx));
   app.use(bootRoutes(ctx));
   app.use(fileRoutes(ctx));
   app.use(installRoutes(ctx));
+  app.use(metricsRoutes(ctx));
   app.use(apiRoutes(ctx));
   app.use(webRoutes(ctx, accounts));
   const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {

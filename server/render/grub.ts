@@ -12,6 +12,12 @@ export function grubWord(word: string): string {
   return /^[A-Za-z0-9_.,:\/=+@%-]+$/.test(word) ? word : `'${word}'`;
 }
 
+/** grub/grub.cfg: reads the machine's own config by its MAC (GRUB's $net_default_mac), else boots the disk. */
+export function renderGrubDefault(ctx: AppContext): string {
+  return engineFor(ctx.config.templatesDir).render('grub/default.cfg.hbs', { reason: 'GRUB did not learn its MAC address from the network: booting the local disk' });
+}
+
+/** grub/grub.cfg-01-<mac>: the boot plan for that machine (install, or `exit` to the firmware's next boot device). */
 export function renderGrubConfig(ctx: AppContext, macInput: string | null): string {
   const engine = engineFor(ctx.config.templatesDir);
   if (macInput === null || !isMac(macInput)) return engine.render('grub/local.cfg.hbs', { mac: 'unknown', reason: 'no per-machine configuration' });

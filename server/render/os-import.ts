@@ -3,7 +3,7 @@
 // looks for: boot/<profile>/install.iso (Ubuntu live-server, booted with url=) or boot/<profile>/tree (a RHEL
 // tree with packages, for inst.repo=). Safe to run again: it replaces what it placed before.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { OsProfile } from '../domain/types.ts';
 
@@ -19,6 +19,8 @@ export interface ImportResult {
   initrd: string;
   method: 'link' | 'iso';
   installSource: 'tree' | 'iso' | 'mirror';
+  /** The real path imported from (an ISO file or a directory): links under boot/ may resolve into it. */
+  source: string;
   notes: string[];
 }
 
@@ -115,7 +117,7 @@ export function importProfile(profile: OsProfile, bootDir: string, fromPath: str
         notes.push(`${source} has no package repository: installs use the mirror ${profile.mirrorUrl}`);
       }
     }
-    return { profile: profile.name, kernel: profile.kernel, initrd: profile.initrd, method: 'link', installSource, notes };
+    return { profile: profile.name, kernel: profile.kernel, initrd: profile.initrd, method: 'link', installSource, source: realpathSync(source), notes };
   }
 
   const found = candidatePaths(profile).find(([kernel, initrd]) => isoHas(source, kernel) && isoHas(source, initrd));
@@ -137,7 +139,7 @@ export function importProfile(profile: OsProfile, bootDir: string, fromPath: str
       notes.push(`${source} has no package repository (a boot ISO): installs use the mirror ${profile.mirrorUrl}`);
     }
   }
-  return { profile: profile.name, kernel: profile.kernel, initrd: profile.initrd, method: 'iso', installSource, notes };
+  return { profile: profile.name, kernel: profile.kernel, initrd: profile.initrd, method: 'iso', installSource, source: realpathSync(source), notes };
 }
 
 export interface ProfileMediaStatus {

@@ -3,9 +3,12 @@ import { buildAddressPlan, type AddressPlan } from '../domain/address-plan.ts';
 import type { BootPlanSettings } from '../domain/boot-plan.ts';
 import type { Config } from '../config.ts';
 import type { Store } from '../store/index.ts';
+import { BootEvents } from './boot-events.ts';
 import { BootService } from './boot.ts';
 import { ClusterService } from './cluster.ts';
 import { InstallCallbacks } from './install-callbacks.ts';
+import { ContactBook } from './contacts.ts';
+import { ApplianceMetrics } from './metrics.ts';
 import { InstallTokens } from './install-tokens.ts';
 import { NodeService } from './nodes.ts';
 import { seedProfiles } from './profiles.ts';
@@ -14,6 +17,12 @@ import { loadOrCreateSshIdentity, type SshIdentity } from './ssh-identity.ts';
 export interface Services {
   nodes: NodeService;
   boot: BootService;
+  /** Boot decisions as events, whichever door (DHCP, TFTP, HTTP) a machine came through first. */
+  bootEvents: BootEvents;
+  /** Last contact of each node (written in batches once main.ts starts it). */
+  contacts: ContactBook;
+  /** Prometheus metrics (GET /metrics). */
+  metrics: ApplianceMetrics;
   cluster: ClusterService;
   tokens: InstallTokens;
   /** The token and source-address check of every installer and agent callback. */
@@ -28,6 +37,7 @@ export function bootPlanSettings(config: Config): BootPlanSettings {
     autoEnrol: config.boot.autoEnrol,
     httpBaseUrl: config.publicUrl,
     uefiX64Loader: config.dhcp.uefiLoader,
+    secureBoot: config.boot.secureBoot,
     arm64Loader: config.dhcp.arm64Loader,
   };
 }
@@ -45,6 +55,9 @@ export function createServices(config: Config, store: Store): Services {
     addressPlan,
     nodes,
     boot: new BootService(store, bootPlanSettings(config)),
+    bootEvents: new BootEvents(store),
+    contacts: new ContactBook(store),
+    metrics: new ApplianceMetrics(store),
     cluster: new ClusterService(store),
   };
 }

@@ -40,6 +40,8 @@ export const nodeSettingsSchema = z
       .optional(),
     disks: z.array(diskSchema).max(64).optional(),
     bootloader: z.enum(['ipxe', 'pxelinux']).optional(),
+    /** UEFI boots Debian's signed shim and GRUB (Secure Boot) instead of iPXE. */
+    secureBoot: z.boolean().optional(),
   })
   .strict();
 
@@ -215,6 +217,7 @@ export class NodeService {
     if (s.interfaces !== undefined) fields.interfaces = { ...(node?.interfaces ?? {}), ...s.interfaces };
     if (s.disks !== undefined) fields.disks = s.disks;
     if (s.bootloader !== undefined) fields.bootloader = s.bootloader;
+    if (s.secureBoot !== undefined) fields.secureBoot = s.secureBoot;
     return fields;
   }
 }

@@ -1,12 +1,15 @@
-// Periodically fails nodes that stay in an install phase past their limit (the lifecycle's watchdog rule).
+// Periodically fails nodes that stay in an install phase past their limit (the lifecycle's watchdog rule), or
+// that went silent in it for longer than the phase allows (domain/liveness.ts).
 import { watchdogVerdict } from '../domain/lifecycle.ts';
+import { silenceVerdict } from '../domain/liveness.ts';
 import type { AppContext, RunningService } from '../context.ts';
 
 export function checkOverdueNodes(ctx: AppContext, nowMs = Date.now()): number {
   let failed = 0;
+  ctx.services.contacts.flush();
   for (const state of ['installing', 'installed'] as const) {
     for (const node of ctx.store.nodes.list(state)) {
-      const verdict = watchdogVerdict(node, nowMs, ctx.config.watchdog);
+      const verdict = watchdogVerdict(node, nowMs, ctx.config.watchdog) ?? silenceVerdict(node, nowMs, ctx.config.watchdog);
       if (!verdict) continue;
       try {
         ctx.services.nodes.apply(node, verdict, 'watchdog');

@@ -60,6 +60,7 @@ export class EventStore {
   private readonly recent;
   private readonly since;
   private readonly lastForNodes;
+  private readonly adoptStatement;
   private readonly listeners = new Set<EventListener>();
 
   constructor(db: Db) {
@@ -70,6 +71,7 @@ export class EventStore {
     this.forNode = db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE node_id = ? ORDER BY id DESC LIMIT ?');
     this.recent = db.prepare<[number], EventRow>('SELECT * FROM events ORDER BY id DESC LIMIT ?');
     this.since = db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?');
+    this.adoptStatement = db.prepare<[number, string]>('UPDATE events SET node_id = ? WHERE mac = ? AND node_id IS NULL');
     // Per node through the (node_id, id) index: the cost of a page, not of the whole log.
     this.lastForNodes = db.prepare<[string], { node_id: number; at: string | null }>(
       'SELECT value AS node_id, (SELECT at FROM events WHERE node_id = value ORDER BY id DESC LIMIT 1) AS at FROM json_each(?)',
@@ -100,6 +102,11 @@ export class EventStore {
       }
     }
     return record;
+  }
+
+  /** A new node takes the events written by its MAC before it existed (its first boot decisions). */
+  adopt(mac: string, nodeId: number): number {
+    return this.adoptStatement.run(nodeId, mac).changes;
   }
 
   listForNode(nodeId: number, limit = 200): EventRecord[] {

@@ -37,6 +37,9 @@ export interface NodeRow {
   ssh_host_key: string | null;
   power_state: string | null;
   install_done_from: string | null;
+  secure_boot: number;
+  last_contact_at: string | null;
+  last_contact_via: string | null;
   created_at: string;
   updated_at: string;
   state_changed_at: string;
@@ -62,6 +65,14 @@ export interface NodeFields {
   sshHostKey?: string | null;
   powerState?: string | null;
   installDoneFrom?: string | null;
+  secureBoot?: boolean;
+}
+
+/** A node was heard from (a request from its address, a lease renewal, a package through the cache). */
+export interface NodeContact {
+  nodeId: number;
+  at: string;
+  via: string;
 }
 
 export class StaleStateError extends Error {
@@ -110,6 +121,9 @@ function toNode(row: NodeRow, box: SecretBox): StoredNode {
     sshHostKey: row.ssh_host_key,
     powerState: row.power_state,
     installDoneFrom: row.install_done_from,
+    secureBoot: row.secure_boot === 1,
+    lastContactAt: row.last_contact_at,
+    lastContactVia: row.last_contact_via,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     stateChangedAt: row.state_changed_at,
@@ -135,6 +149,7 @@ const FIELD_COLUMNS: Record<keyof NodeFields, (value: never, nodeId: number, box
   sshHostKey: (v: string | null) => [['ssh_host_key', v]],
   powerState: (v: string | null) => [['power_state', v]],
   installDoneFrom: (v: string | null) => [['install_done_from', v]],
+  secureBoot: (v: boolean) => [['secure_boot', v ? 1 : 0]],
 };
 
 export class NodeStore {
@@ -150,6 +165,7 @@ export class NodeStore {
   private readonly transitionUpdate;
   private readonly count;
   private readonly pages: NodePages;
+  private readonly contactUpdate;
 
   constructor(
     private readonly db: Db,
@@ -170,6 +186,10 @@ export class NodeStore {
        VALUES (@mac, 'discovered', @facts, @now, @now, @now)`,
     );
     this.remove = db.prepare<[number]>('DELETE FROM nodes WHERE id = ?');
+    // Only ever forward: a late batch must not move the last contact back.
+    this.contactUpdate = db.prepare<[string, string, number, string]>(
+      'UPDATE nodes SET last_contact_at = ?, last_contact_via = ? WHERE id = ? AND (last_contact_at IS NULL OR last_contact_at < ?)',
+    );
     this.transitionUpdate = db.prepare(
       `UPDATE nodes SET state = @to, generation = @generation, install_token_hash = @tokenHash,
          failed_phase = @failedPhase, failed_reason = @failedReason, updated_at = @now, state_changed_at = @now,
@@ -227,6 +247,7 @@ export class NodeStore {
     return this.db.transaction(() => {
       const now = new Date().toISOString();
       const id = Number(this.insert.run({ mac, facts: JSON.stringify(facts), now }).lastInsertRowid);
+      this.events.adopt(mac, id);
       this.events.append({ nodeId: id, mac, kind: 'transition', fromState: null, toState: 'discovered', message: cause, actor });
       return this.get(id)!;
     })();
@@ -298,6 +319,14 @@ export class NodeStore {
       }
     })();
     return sealed;
+  }
+
+  /** Writes last-contact times in one transaction (not a settings change: updated_at stays). */
+  recordContacts(contacts: NodeContact[]): void {
+    if (contacts.length === 0) return;
+    this.db.transaction(() => {
+      for (const contact of contacts) this.contactUpdate.run(contact.at, contact.via, contact.nodeId, contact.at);
+    })();
   }
 
   /** Removes the row; its events stay (they carry the MAC). */

@@ -35,6 +35,8 @@ export class ProfileStore {
   private readonly all;
   private readonly upsertStatement;
   private readonly removeStatement;
+  private readonly setSource;
+  private readonly sources;
 
   constructor(db: Db) {
     this.byName = db.prepare<[string], ProfileRow>('SELECT * FROM profiles WHERE name = ?');
@@ -47,6 +49,18 @@ export class ProfileStore {
          kernel_args = excluded.kernel_args, legacy = excluded.legacy, description = excluded.description, updated_at = excluded.updated_at`,
     );
     this.removeStatement = db.prepare<[string]>('DELETE FROM profiles WHERE name = ?');
+    this.setSource = db.prepare<[string | null, string]>('UPDATE profiles SET media_source = ? WHERE name = ?');
+    this.sources = db.prepare<[], { media_source: string }>('SELECT media_source FROM profiles WHERE media_source IS NOT NULL');
+  }
+
+  /** Records where `racklift os import` took the profile's media from: links in boot/ may resolve into it. */
+  setMediaSource(name: string, source: string | null): void {
+    this.setSource.run(source, name);
+  }
+
+  /** Every recorded import source (real paths of ISO files or directories). */
+  mediaSources(): string[] {
+    return this.sources.all().map((row) => row.media_source);
   }
 
   get(name: string): OsProfile | null {

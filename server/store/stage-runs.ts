@@ -56,6 +56,7 @@ export class StageRunStore {
   private readonly getOutput;
   private readonly outputsOfStage;
   private readonly latestForNodes;
+  private readonly completionListeners = new Set<(run: StageRunRecord) => void>();
 
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
@@ -116,6 +117,21 @@ export class StageRunStore {
 
   complete(id: number, status: Exclude<StageRunStatus, 'running'>, exitCode: number | null): void {
     this.finish.run({ id, status, exitCode, now: new Date().toISOString() });
+    if (this.completionListeners.size === 0) return;
+    const run = this.get(id);
+    for (const listener of this.completionListeners) {
+      try {
+        if (run) listener(run);
+      } catch {
+        /* a broken subscriber (metrics) never breaks the orchestrator */
+      }
+    }
+  }
+
+  /** Told of every finished run (metrics: stage durations). */
+  onComplete(listener: (run: StageRunRecord) => void): () => void {
+    this.completionListeners.add(listener);
+    return () => this.completionListeners.delete(listener);
   }
 
   /** The latest stage run of the current generation of each of these nodes. */

@@ -7,7 +7,7 @@ import { GenerationFailed, TftpFiles } from './files.ts';
 import { blksizeLimitFor } from './mtu.ts';
 import { negotiate } from './options.ts';
 import { decodePacket, encodeError, ERROR_CODE, type RequestPacket } from './packet.ts';
-import { PathRefused } from './paths.ts';
+import { PathRefused } from '../boot-files/paths.ts';
 import { Transfer, type TransferOutcome, type TransferStats } from './transfer.ts';
 import { enlargeReceiveBuffer } from '../udp-buffer.ts';
 
@@ -206,6 +206,7 @@ export async function startTftpService(ctx: AppContext): Promise<TftpService> {
       return;
     }
     counters.requests++;
+    ctx.services.contacts.noteAddress(rinfo.address, `tftp ${packet.filename.slice(0, 80)}`);
     if (packet.mode === 'mail') {
       reply(rinfo, ERROR_CODE.illegalOperation, 'mail mode is not supported');
       return;
@@ -214,6 +215,7 @@ export async function startTftpService(ctx: AppContext): Promise<TftpService> {
   });
 
   const address = socket.address();
+  ctx.services.metrics.attach('tftp', () => counters, () => active.size);
   return {
     name: 'tftp',
     address: `${address.address}:${address.port}`,
@@ -223,6 +225,7 @@ export async function startTftpService(ctx: AppContext): Promise<TftpService> {
     cacheStats: () => ({ ...files.cache.size, hits: files.cache.hits, misses: files.cache.misses }),
     async close() {
       closing = true;
+      ctx.services.metrics.detach('tftp');
       for (const entry of active.values()) {
         entry.cancelled = true;
         entry.transfer?.cancel('server shutting down');

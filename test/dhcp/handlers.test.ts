@@ -67,7 +67,7 @@ describe('authoritative handler', () => {
     ['x86-64 UEFI (arch 9)', { vendorClass: 'PXEClient:Arch:00009', archCode: 9 }, 'ipxe.efi'],
     ['arm64 UEFI (arch 11)', { vendorClass: 'PXEClient:Arch:00011', archCode: 11 }, 'ipxe-arm64.efi'],
   ])('hands a %s client its loader over TFTP (siaddr, file, 66, 67, 175.176)', (_name, facts, file) => {
-    setup();
+    setup({ 'dhcp.arm64Loader': 'ipxe-arm64.efi' });
     const offer = reply({ type: MessageType.DISCOVER, mac: KNOWN, ...facts });
     expect(offer.siaddr).toBe(SERVER);
     expect(offer.file).toBe(file);
@@ -111,8 +111,11 @@ describe('authoritative handler', () => {
     const node = ctx.services.nodes.findByMac(UNKNOWN);
     expect(node?.state).toBe('discovered');
     expect(node?.facts).toMatchObject({ archCode: 7, firmware: 'uefi-x64' });
-    const events = ctx.store.db.prepare('SELECT kind FROM events WHERE mac = ?').all(UNKNOWN);
-    expect(events).toHaveLength(1);
+    // Discovered once, and the boot decision DHCP handed out written once (the DISCOVER's and REQUEST's are one).
+    const events = ctx.store.db.prepare('SELECT kind, node_id AS nodeId, message FROM events WHERE mac = ? ORDER BY id').all(UNKNOWN) as { kind: string; nodeId: number; message: string }[];
+    expect(events.map((event) => event.kind)).toEqual(['transition', 'boot']);
+    expect(events[1]!.nodeId).toBe(node!.id);
+    expect(events[1]!.message).toMatch(/^DHCP: uefi-x64 client gets ipxe\.efi over TFTP; plan: .*own disk/);
   });
 
   it('gives a MAC the same pool address again, after release too', () => {
@@ -307,7 +310,10 @@ describe('engine edge cases', () => {
     bind({ mac: UNKNOWN, ...PXE_BIOS, userClass: 'iPXE' });
     parts.recorder.flush();
     expect(ctx.services.nodes.findByMac(UNKNOWN)?.facts.userClass).toBe('iPXE');
-    expect(ctx.store.db.prepare('SELECT COUNT(*) AS n FROM events WHERE mac = ?').get(UNKNOWN)).toEqual({ n: 1 });
+    expect(ctx.store.db.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = 'transition' AND mac = ?").get(UNKNOWN)).toEqual({ n: 1 });
+    // Two decisions: the plain PXE ROM's (a loader over TFTP) and, a boot later, iPXE's (its script URL).
+    const boots = ctx.store.db.prepare("SELECT message FROM events WHERE kind = 'boot' AND mac = ? ORDER BY id").all(UNKNOWN) as { message: string }[];
+    expect(boots.map((boot) => boot.message)).toEqual([expect.stringMatching(/gets undionly\.kpxe over TFTP/), expect.stringMatching(/gets http:\/\/\S+\/boot\.ipxe\?mac=/)]);
   });
 
   it('drops a second copy of the same datagram (two paths to one segment), not a later retransmission', () => {

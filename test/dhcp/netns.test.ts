@@ -156,7 +156,7 @@ describe.skipIf(!usable)('DHCP with real clients in network namespaces', () => {
       const waitUntil = Date.now() + 10_000;
       let rows: { mac: string; n: number }[] = [];
       while (Date.now() < waitUntil) {
-        rows = db.prepare(`SELECT mac, COUNT(*) AS n FROM events WHERE mac IN (?, ?, ?) GROUP BY mac`).all(...macs.slice(0, 3)) as typeof rows;
+        rows = db.prepare(`SELECT mac, COUNT(*) AS n FROM events WHERE kind = 'transition' AND mac IN (?, ?, ?) GROUP BY mac`).all(...macs.slice(0, 3)) as typeof rows;
         if (rows.length === 3) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

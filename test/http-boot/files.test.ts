@@ -1,7 +1,7 @@
 // GET /boot/<file> over a real socket: lengths, single ranges, suffix and open ranges, 416, HEAD, streaming
 // of a larger file, and path traversal refused however it is spelled (raw requests: fetch would normalise `..`).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,9 +38,15 @@ beforeAll(async () => {
   writeFileSync(join(boot, 'small.bin'), small);
   mkdirSync(join(boot, 'rocky-9', 'tree'), { recursive: true });
   writeFileSync(join(boot, 'rocky-9', 'tree', '.treeinfo'), '[general]\n');
-  writeFileSync(join(fixture.dir, 'big.img'), big);
-  symlinkSync(join(fixture.dir, 'big.img'), join(boot, 'big.img'));
+  mkdirSync(join(boot, 'images'));
+  writeFileSync(join(boot, 'images', 'big.img'), big);
+  symlinkSync(join(boot, 'images', 'big.img'), join(boot, 'big.img'));
   writeFileSync(join(fixture.dir, 'secret.txt'), 'outside boot/\n');
+  // Links that leave boot/: into a Debian package directory the setup links from (served), anywhere else (not).
+  symlinkSync('/usr/lib/ipxe/undionly.kpxe', join(boot, 'undionly.kpxe'));
+  symlinkSync('/etc/passwd', join(boot, 'passwd'));
+  symlinkSync(join(fixture.dir, 'secret.txt'), join(boot, 'secret.txt'));
+  symlinkSync('/usr/lib/ipxe/../../../etc/passwd', join(boot, 'dotted'));
   const http = await startHttp(fixture.ctx);
   port = http.port;
   close = http.close;
@@ -61,7 +67,7 @@ describe('GET /boot/<file>', () => {
     expect(res.body.equals(small)).toBe(true);
   });
 
-  it('streams a larger file (through a link, as setup.sh places them) intact', async () => {
+  it('streams a larger file (through a link that stays inside boot/) intact', async () => {
     const res = await raw('/boot/big.img');
     expect(res.status).toBe(200);
     expect(Number(res.headers['content-length'])).toBe(big.length);
@@ -164,6 +170,19 @@ describe('GET /boot/<file>', () => {
     expect((await raw('/boot/nothing-here.efi')).status).toBe(404);
     expect((await raw('/boot/rocky-9')).status).toBe(404);
     expect((await raw('/boot/rocky-9/')).status).toBe(404);
+  });
+
+  it.skipIf(!existsSync('/usr/lib/ipxe/undionly.kpxe'))('serves a link into a Debian package directory the setup links from', async () => {
+    const res = await raw('/boot/undionly.kpxe');
+    expect(res.status).toBe(200);
+    expect(res.body.equals(readFileSync('/usr/lib/ipxe/undionly.kpxe'))).toBe(true);
+  });
+
+  it.each(['/boot/passwd', '/boot/secret.txt', '/boot/dotted'])('answers %s, a link that leaves boot/ for anywhere else, with 404', async (path) => {
+    const res = await raw(path);
+    expect(res.status).toBe(404);
+    expect(res.body.toString()).not.toContain('root:');
+    expect(res.body.toString()).not.toContain('outside boot/');
   });
 
   it.each([

@@ -5,7 +5,8 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../server/context.ts';
-import { BOOT_FILES, checkBootFiles, prepareBootFiles } from '../../server/render/boot-files.ts';
+import { BOOT_FILES } from '../../server/boot-files/catalog.ts';
+import { checkBootFiles, prepareBootFiles } from '../../server/boot-files/check.ts';
 import { bootScriptFor, renderInstallFile } from '../../server/render/index.ts';
 import { ImportError, importProfile, mediaStatus } from '../../server/render/os-import.ts';
 import { assignedNode, makeFixture } from './fixture.ts';
@@ -38,9 +39,9 @@ describe('prepareBootFiles', () => {
     expect(infos.join('\n')).toMatch(/debian-12/);
   });
 
-  it('is quiet about loaders that are present', () => {
+  it('is quiet about loaders that are present', async () => {
     writeFileSync(join(fixture.ctx.config.bootDir, 'undionly.kpxe'), 'x');
-    expect(checkBootFiles(fixture.ctx).missing.map((entry) => entry.file)).not.toContain('undionly.kpxe');
+    expect((await checkBootFiles(fixture.ctx)).missing.map((entry) => entry.file)).not.toContain('undionly.kpxe');
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NetasciiEncoder, netasciiLength, toNetascii } from '../../server/tftp/netascii.ts';
 import { negotiate } from '../../server/tftp/options.ts';
 import { decodePacket, encodeAck, encodeData, encodeError, encodeOack, encodeRequest, dataHeader } from '../../server/tftp/packet.ts';
-import { cleanRequestPath, PathRefused } from '../../server/tftp/paths.ts';
+import { cleanRequestPath, PathRefused } from '../../server/boot-files/paths.ts';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 
@@ -91,10 +91,13 @@ describe('cleanRequestPath', () => {
     ['pxelinux.0', 'pxelinux.0'],
     ['pxelinux.cfg/default', 'pxelinux.cfg/default'],
     ['./a//b/./c', 'a/b/c'],
+    // GRUB asks for every file from the root (`/grub/grub.cfg`); the root is the boot dir, as with tftpd-hpa -s.
+    ['/grub/grub.cfg', 'grub/grub.cfg'],
+    ['/etc/passwd', 'etc/passwd'],
   ])('accepts %s', (requested, cleaned) => {
     expect(cleanRequestPath(requested)).toBe(cleaned);
   });
-  it.each(['../etc/passwd', 'a/../../b', 'a/..', '/etc/passwd', '\\etc\\passwd', 'a\\..\\b', 'C:/x', 'a\u0000b', 'a\nb', '', '.', './', 'x'.repeat(2000)])(
+  it.each(['../etc/passwd', 'a/../../b', 'a/..', '/../etc/passwd', '/', '\\etc\\passwd', 'a\\..\\b', 'C:/x', 'a\u0000b', 'a\nb', '', '.', './', 'x'.repeat(2000)])(
     'refuses %j',
     (requested) => {
       expect(() => cleanRequestPath(requested)).toThrow(PathRefused);

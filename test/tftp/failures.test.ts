@@ -47,9 +47,11 @@ describe('generated files', () => {
     expect(await get('pxelinux.cfg/default')).toEqual({ op: 'DATA', text: 'DEFAULT local # default\n' });
   });
 
-  it('an unknown MAC gets its config and no boot event', async () => {
+  it('an unknown MAC gets its config, and the decision is an event by its MAC (no node yet)', async () => {
     expect(await get('pxelinux.cfg/01-52-54-00-00-00-99')).toEqual({ op: 'DATA', text: 'DEFAULT local # 52:54:00:00:00:99\n' });
-    expect(h.ctx.store.events.listRecent().filter((event) => event.kind === 'boot')).toHaveLength(0);
+    const boots = h.ctx.store.events.listRecent().filter((event) => event.kind === 'boot');
+    expect(boots).toMatchObject([{ nodeId: null, mac: '52:54:00:00:00:99', actor: 'tftp' }]);
+    expect(boots[0]!.message).toMatch(/pxelinux\.cfg\/01-52-54-00-00-00-99 over TFTP \(unknown machine\)/);
   });
 
   it('a failing event log does not stop the config from being served', async () => {

@@ -4,7 +4,7 @@ import { classifyClient } from '../../server/domain/client-facts.ts';
 import { NODE_STATES, type ClientFacts, type NodeState } from '../../server/domain/types.ts';
 
 const MAC = '52:54:00:aa:bb:cc';
-const settings: BootPlanSettings = { autoEnrol: false, httpBaseUrl: 'http://10.0.0.1:8080', uefiX64Loader: 'ipxe.efi', arm64Loader: 'ipxe-arm64.efi' };
+const settings: BootPlanSettings = { autoEnrol: false, httpBaseUrl: 'http://10.0.0.1:8080', uefiX64Loader: 'ipxe.efi', arm64Loader: 'ipxe-arm64.efi', secureBoot: false };
 
 const FIRMWARE: Record<string, { client: ClientFacts; firmware: ReturnType<typeof bootPlan>['firmware'] }> = {
   bios: {
@@ -50,7 +50,7 @@ describe('boot plan: every state x firmware', () => {
         const target = expectedTarget(state, autoEnrol);
         it(`${state}, ${name}, autoEnrol ${autoEnrol} -> ${target}, ${firmware.kind}`, () => {
           const node: BootPlanNode | null =
-            state === 'none' ? null : { mac: MAC, state, profile: 'debian-12', generation: 2, bootloader: 'ipxe' };
+            state === 'none' ? null : { mac: MAC, state, profile: 'debian-12', generation: 2, bootloader: 'ipxe', secureBoot: false };
           const plan = bootPlan({ node, client, settings: { ...settings, autoEnrol } });
           expect(plan.target.kind).toBe(target);
           expect(plan.firmware).toEqual(firmware);
@@ -62,7 +62,7 @@ describe('boot plan: every state x firmware', () => {
 });
 
 describe('boot plan rules', () => {
-  const node = (overrides: Partial<BootPlanNode>): BootPlanNode => ({ mac: MAC, state: 'assigned', profile: 'debian-12', generation: 1, bootloader: 'ipxe', ...overrides });
+  const node = (overrides: Partial<BootPlanNode>): BootPlanNode => ({ mac: MAC, state: 'assigned', profile: 'debian-12', generation: 1, bootloader: 'ipxe', secureBoot: false, ...overrides });
 
   it('never installs an unknown machine, even with automatic enrolment', () => {
     for (const autoEnrol of [false, true]) {
@@ -86,6 +86,28 @@ describe('boot plan rules', () => {
     expect(bootPlan({ node: null, client: { mac: MAC, archCode: 10, vendorClass: 'PXEClient:Arch:00010' }, settings }).firmware).toEqual({
       kind: 'none',
       reason: 'no loader for client architecture 10',
+    });
+  });
+
+  it('hands a Secure Boot node the signed shim on UEFI (TFTP or HTTP boot), iPXE its script, BIOS its usual loader', () => {
+    const secure = node({ secureBoot: true });
+    expect(bootPlan({ node: secure, client: FIRMWARE['uefi-x64 (arch 7)']!.client, settings }).firmware).toEqual({ kind: 'tftp', file: 'shimx64.efi' });
+    expect(bootPlan({ node: secure, client: FIRMWARE['uefi-http-x64']!.client, settings }).firmware).toEqual({ kind: 'http', url: 'http://10.0.0.1:8080/boot/shimx64.efi' });
+    expect(bootPlan({ node: secure, client: FIRMWARE['iPXE on UEFI']!.client, settings }).firmware).toEqual(FIRMWARE['iPXE on UEFI']!.firmware);
+    expect(bootPlan({ node: secure, client: FIRMWARE.bios!.client, settings }).firmware).toEqual({ kind: 'tftp', file: 'undionly.kpxe' });
+    expect(bootPlan({ node: secure, client: FIRMWARE['uefi-x64 (arch 7)']!.client, settings }).target).toEqual({ kind: 'install', profile: 'debian-12', generation: 1 });
+  });
+
+  it('with Secure Boot on for the appliance, an unknown UEFI machine gets the shim too, and boots its disk', () => {
+    const plan = bootPlan({ node: null, client: FIRMWARE['uefi-x64 (arch 7)']!.client, settings: { ...settings, secureBoot: true } });
+    expect(plan.firmware).toEqual({ kind: 'tftp', file: 'shimx64.efi' });
+    expect(plan.target.kind).toBe('local');
+  });
+
+  it('gives an arm64 client nothing, with the reason, when no arm64 loader is configured', () => {
+    expect(bootPlan({ node: null, client: FIRMWARE['uefi-arm64']!.client, settings: { ...settings, arm64Loader: null } }).firmware).toEqual({
+      kind: 'none',
+      reason: 'arm64 UEFI client, and no arm64 loader is configured (dhcp.arm64Loader)',
     });
   });
 

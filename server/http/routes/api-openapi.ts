@@ -34,6 +34,7 @@ const nodeSettings: Schema = {
     },
     disks: { type: 'array', items: { type: 'string' } },
     bootloader: { type: 'string', enum: ['ipxe', 'pxelinux'] },
+    secureBoot: { type: 'boolean', description: 'UEFI boots the signed shim and GRUB (Secure Boot) instead of iPXE' },
   },
 };
 

@@ -6,14 +6,6 @@ import { groupMacProblem, isMac, normalizeMac } from '../../domain/mac.ts';
 import { bootScriptFor } from '../../render/index.ts';
 import { strictRouter } from '../router.ts';
 
-/** A machine in the discovery loop asks every few seconds: one event per answer and quarter hour is enough. */
-const REPEAT_WINDOW_MS = 15 * 60_000;
-
-function repeatsLastBoot(ctx: AppContext, nodeId: number, message: string): boolean {
-  const [last] = ctx.store.events.listForNode(nodeId, 1);
-  return !!last && last.kind === 'boot' && last.message === message && Date.now() - Date.parse(last.at) < REPEAT_WINDOW_MS;
-}
-
 export function bootRoutes(ctx: AppContext): Router {
   const router = strictRouter();
   router.get('/boot.ipxe', (req, res) => {
@@ -38,10 +30,11 @@ export function bootRoutes(ctx: AppContext): Router {
         actor: 'http',
       });
       ctx.log.warn({ mac, node: node?.hostname ?? null, reason: result.reason }, 'boot script could not be rendered');
-    } else if (node) {
-      const message = `iPXE script (${node.state}): ${result.reason}`;
-      if (!repeatsLastBoot(ctx, node.id, message)) ctx.store.events.append({ nodeId: node.id, mac: node.mac, kind: 'boot', message, actor: 'http' });
-      ctx.services.nodes.recordBootFacts(node, { lastBootAt: new Date().toISOString(), lastBootVia: 'http' });
+    } else {
+      // Written even when DHCP has not recorded the machine yet (iPXE can ask first): by MAC, adopted later.
+      const normalized = normalizeMac(mac);
+      ctx.services.bootEvents.record(normalized, 'http', `iPXE script (${node ? node.state : 'unknown machine'}): ${result.reason}`);
+      if (node) ctx.services.nodes.recordBootFacts(node, { lastBootAt: new Date().toISOString(), lastBootVia: 'http' });
     }
     res.send(result.script);
   });

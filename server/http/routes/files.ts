@@ -1,10 +1,13 @@
-// GET /boot/<file>: loaders, kernels, initrds, ISOs and install trees from config.bootDir. Streamed, with
-// Content-Length, Range (one range; several ranges get the whole file), HEAD, ETag and Last-Modified, by
-// sendFileResponse (large chunks through two reused buffers). Paths with `..`, empty or backslash segments
-// are refused before any lookup.
-import { Router, type Request, type Response } from 'express';
-import { join } from 'node:path';
+// GET /boot/<file>: the boot-files root over HTTP, by the same rule and with the same generated configs as
+// TFTP (boot-files/files.ts): loaders, kernels, initrds, ISOs and install trees, pxelinux and GRUB configs.
+// Files are streamed with Content-Length, Range (one range; several ranges get the whole file), HEAD, ETag
+// and Last-Modified, by sendFileResponse (large chunks through two reused buffers). Paths with `..`, empty or
+// backslash segments are refused before any lookup; a link that leaves boot/ for anything but a package
+// directory is "not found".
+import type { Request, Response } from 'express';
 import type { AppContext } from '../../context.ts';
+import { BootFiles, GenerationFailed } from '../../boot-files/files.ts';
+import { PathRefused } from '../../boot-files/paths.ts';
 import { FileUnavailable, sendFileResponse } from '../file-response.ts';
 import { strictRouter } from '../router.ts';
 
@@ -20,9 +23,12 @@ export function bootFileProblem(segments: string[]): string | null {
   return null;
 }
 
-export function fileRoutes(ctx: AppContext): Router {
+export function fileRoutes(ctx: AppContext) {
   const router = strictRouter();
-  const serve = (req: Request, res: Response) => {
+  const files = new BootFiles(ctx);
+  const notFound = (res: Response, name: string) => res.status(404).type('text/plain').send(`not found: boot/${name}\n`);
+
+  const serve = async (req: Request, res: Response) => {
     // The raw path, so an encoded `%2e%2e` or `%2f` is judged after decoding, one segment at a time.
     const raw = req.path.replace(/^\/boot\//, '');
     let segments: string[];
@@ -38,13 +44,37 @@ export function fileRoutes(ctx: AppContext): Router {
       res.status(400).type('text/plain').send(`refused: ${problem ?? 'bad path'}\n`);
       return;
     }
-    sendFileResponse(req, res, join(ctx.config.bootDir, ...segments)).catch((error: Error) => {
+    const name = segments.join('/');
+    if (name.endsWith('/')) return notFound(res, name);
+    let answer;
+    try {
+      answer = await files.open(name, 'http');
+    } catch (error) {
+      if (error instanceof PathRefused) {
+        ctx.log.debug({ path: req.path, reason: error.reason }, 'boot file not served');
+        return notFound(res, name);
+      }
+      if (error instanceof GenerationFailed) {
+        ctx.log.error({ path: req.path, reason: error.message }, 'boot file could not be generated');
+        res.status(500).type('text/plain').send('could not generate the file\n');
+        return;
+      }
+      throw error;
+    }
+    if (answer.kind === 'generated') {
+      res.set('Cache-Control', 'no-store').type('text/plain; charset=utf-8').send(answer.content);
+      return;
+    }
+    await sendFileResponse(req, res, answer.path).catch((error: Error) => {
       if (res.headersSent) return; // the client went away mid-transfer
       const status = error instanceof FileUnavailable ? error.status : 500;
       if (status >= 500) ctx.log.error({ err: error, path: req.path }, 'boot file failed');
-      res.status(status).type('text/plain').send(status === 404 ? `not found: boot/${segments.join('/')}\n` : 'cannot serve this file\n');
+      if (status === 404) notFound(res, name);
+      else res.status(status).type('text/plain').send('cannot serve this file\n');
     });
   };
-  router.get('/boot/*path', serve);
+  router.get('/boot/*path', (req, res, next) => {
+    serve(req, res).catch(next);
+  });
   return router;
 }

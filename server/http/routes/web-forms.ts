@@ -18,6 +18,7 @@ export interface NodeFormValues {
   ifExternal: string;
   ifStorage: string;
   bootloader: string;
+  secureBoot: boolean;
 }
 
 export function text(body: FormBody, name: string): string {
@@ -44,6 +45,7 @@ export function formValuesOf(node: StoredNode): NodeFormValues {
     ifExternal: node.interfaces.external ?? '',
     ifStorage: node.interfaces.storage ?? '',
     bootloader: node.bootloader,
+    secureBoot: node.secureBoot,
   };
 }
 
@@ -61,6 +63,8 @@ export function formValuesFrom(body: FormBody): NodeFormValues {
     ifExternal: text(body, 'ifExternal'),
     ifStorage: text(body, 'ifStorage'),
     bootloader: text(body, 'bootloader'),
+    // An unticked checkbox sends nothing: the node form always has this one, so absent means off.
+    secureBoot: text(body, 'secureBoot') !== '',
   };
 }
 
@@ -90,5 +94,6 @@ export function settingsFromForm(values: NodeFormValues, node: StoredNode): Node
   }
   if (Object.keys(interfaces).length > 0) settings.interfaces = interfaces;
   if ((values.bootloader === 'ipxe' || values.bootloader === 'pxelinux') && values.bootloader !== node.bootloader) settings.bootloader = values.bootloader;
+  if (values.secureBoot !== node.secureBoot) settings.secureBoot = values.secureBoot;
   return settings;
 }

@@ -2,6 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../context.ts';
 import { canApply } from '../../domain/lifecycle.ts';
+import { describeContact, secondsSinceContact } from '../../domain/liveness.ts';
 import { NODE_STATES, ROLES, type NodeState, type Role } from '../../domain/types.ts';
 import { NotFoundError } from '../../services/errors.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../services/nodes.ts';
@@ -37,6 +38,8 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
   router.get('/nodes', (req, res) => {
     const state = filterValue<NodeState>(req.query.state, NODE_STATES);
     const role = filterValue<Role>(req.query.role, ROLES);
+    ctx.services.contacts.flush();
+    const now = Date.now();
     const search = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 100) : '';
     const limit = wholeNumber(req.query.limit, 1, MAX_PAGE_SIZE) ?? DEFAULT_PAGE_SIZE;
     const requestedPage = wholeNumber(req.query.page, 1, Number.MAX_SAFE_INTEGER) ?? 1;
@@ -64,6 +67,8 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
         stage: stage ? stage.stage : '',
         stageStatus: stage ? stage.status : '',
         lastEventAt: shortTime(lastEvents.get(node.id)),
+        contact: describeContact(node, now),
+        silent: (secondsSinceContact(node, now) ?? 0) >= 60 && (node.state === 'installing' || node.state === 'assigned'),
       };
     });
     const counts = ctx.store.nodes.countByState();
@@ -141,6 +146,8 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
 
   const renderNode = (req: Request, res: Response, node: StoredNode, status = 200, problem: { message: string; field: string | null } | null = null, values?: NodeFormValues) => {
     const form = values ?? formValuesOf(node);
+    ctx.services.contacts.flush();
+    const fresh = ctx.store.nodes.get(node.id) ?? node;
     const profiles = ctx.store.profiles.list().map((p) => ({ name: p.name, description: p.description, legacy: p.legacy, selected: p.name === form.profile }));
     views.render(
       res,
@@ -157,6 +164,9 @@ export function nodeWebRoutes(ctx: AppContext, views: Views): Router {
         events: ctx.store.events.listForNode(node.id, 200),
         stageRuns: ctx.store.stageRuns.list(node.id, node.generation).reverse(),
         canAssign: node.state === 'discovered',
+        contact: describeContact(fresh, Date.now()),
+        contactAt: fresh.lastContactAt,
+        silent: (secondsSinceContact(fresh, Date.now()) ?? 0) >= 60 && node.state === 'installing',
         canRetry: canApply(node, { kind: 'retry' }),
         canReimage: canApply(node, { kind: 'reimage' }),
         bmc: node.bmc ? { driver: node.bmc.driver, address: node.bmc.address, username: node.bmc.username } : null,

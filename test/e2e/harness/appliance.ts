@@ -20,6 +20,8 @@ export interface ApplianceOptions {
   httpPort?: number;
   /** Boot files (loaders, installer kernels); the checkout's boot/ unless set. */
   bootDir?: string;
+  /** Run `racklift setup` on this config before serving, as `npm start` does (default: when bootDir is set). */
+  setup?: boolean;
   packageProxy?: string | null;
   /** Extra config keys (dotted paths), e.g. { 'boot.autoEnrol': true }. */
   settings?: Record<string, unknown>;
@@ -112,6 +114,9 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   const configPath = join(options.workDir, 'racklift.yaml');
   writeFileSync(configPath, stringify(config));
   const logPath = join(options.workDir, 'appliance.log');
+  if (options.setup ?? options.bootDir !== undefined) {
+    writeFileSync(join(options.workDir, 'setup.log'), run(process.execPath, [RACKLIFT, '--config', configPath, 'setup']));
+  }
   const logStream = createWriteStream(logPath);
   const port = (config.http as { port: number }).port;
   const baseUrl = `http://${network.address}:${port}`;

@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAppliance, type Appliance, type ApplianceOptions } from './appliance.ts';
-import { prepareBootDir } from './boot-files.ts';
 import { onCleanup } from './cleanup.ts';
 import { createLabNetwork, type LabNetwork } from './netns.ts';
 import { acquireVmSlot } from './vm-slot.ts';
@@ -38,8 +37,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const network = createLabNetwork({ workDir });
   let appliance: Appliance;
   try {
-    const bootDir = prepareBootDir(join(workDir, 'boot'));
-    appliance = await startAppliance({ ...options, network, workDir, bootDir });
+    // An empty boot dir of its own, filled by `racklift setup` before the appliance starts: what npm start does.
+    appliance = await startAppliance({ ...options, network, workDir, bootDir: join(workDir, 'boot') });
   } catch (error) {
     network.destroy();
     removeWorkDir();

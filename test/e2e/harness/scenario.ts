@@ -23,7 +23,8 @@ export function tftpTransfers(log: string): TftpSent[] {
     if (!line.includes('"service":"tftp"')) continue;
     try {
       const entry = JSON.parse(line) as { file?: string; client?: string; bytes?: number; msg?: string };
-      if (entry.file && /sent/.test(entry.msg ?? '')) sent.push({ client: entry.client ?? '', file: entry.file, bytes: entry.bytes ?? 0 });
+      // GRUB names files from the root (`/grub/grub.cfg`): the same file as `grub/grub.cfg`.
+      if (entry.file && /sent/.test(entry.msg ?? '')) sent.push({ client: entry.client ?? '', file: entry.file.replace(/^\/+/, ''), bytes: entry.bytes ?? 0 });
     } catch {
       /* not JSON: ignore */
     }

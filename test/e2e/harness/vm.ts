@@ -1,15 +1,18 @@
 // One qemu virtual machine under software emulation (-accel tcg: nested KVM hangs iPXE), network-booting
 // from a tap device inside the lab namespace, its serial console written to a file the test reads.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { onCleanup } from './cleanup.ts';
 import { sleep } from './sh.ts';
 
-export type Firmware = 'bios' | 'uefi';
+/** `uefi-secure`: OVMF with Secure Boot on and Microsoft's keys enrolled (Debian's ovmf package). */
+export type Firmware = 'bios' | 'uefi' | 'uefi-secure';
 
 export const OVMF_PATH = '/usr/share/ovmf/OVMF.fd';
+export const OVMF_SECURE_CODE = '/usr/share/OVMF/OVMF_CODE_4M.ms.fd';
+export const OVMF_SECURE_VARS = '/usr/share/OVMF/OVMF_VARS_4M.ms.fd';
 
 export interface VmOptions {
   namespace: string;
@@ -58,8 +61,9 @@ export function plainConsole(raw: string): string {
 }
 
 export function qemuArgs(options: VmOptions, serialPath: string): string[] {
-  const nic = options.nic ?? (options.firmware === 'uefi' ? 'virtio-net-pci' : 'e1000');
-  const args = ['-name', options.label, '-accel', options.accel ?? 'tcg', '-m', String(options.memoryMiB ?? (options.firmware === 'uefi' ? 512 : 256))];
+  const uefi = options.firmware !== 'bios';
+  const nic = options.nic ?? (uefi ? 'virtio-net-pci' : 'e1000');
+  const args = ['-name', options.label, '-accel', options.accel ?? 'tcg', '-m', String(options.memoryMiB ?? (uefi ? 512 : 256))];
   args.push('-display', 'none', '-vga', 'none', '-nodefaults', '-no-user-config', '-monitor', 'none');
   // A socket serial port so tests can type at the console; its log file records all output either way.
   args.push('-chardev', `socket,id=con0,path=${serialSocketPath(serialPath)},server=on,wait=off,logfile=${serialPath}`, '-serial', 'chardev:con0');
@@ -67,6 +71,14 @@ export function qemuArgs(options: VmOptions, serialPath: string): string[] {
   if (options.firmware === 'uefi') {
     // OVMF's own PXE (romfile= drops the iPXE option ROM), which then chains ipxe.efi from the appliance.
     args.push('-bios', OVMF_PATH, '-device', `${nic},netdev=n0,mac=${options.mac},romfile=`);
+  } else if (options.firmware === 'uefi-secure') {
+    // Secure Boot needs SMM (q35) and the firmware as pflash: code read-only, a fresh copy of the variables
+    // (Microsoft's keys enrolled, Secure Boot on) per VM, since the firmware writes to them.
+    const vars = join(options.workDir, `${options.label}.vars.fd`);
+    copyFileSync(OVMF_SECURE_VARS, vars);
+    args.push('-machine', 'q35,smm=on', '-global', 'driver=cfi.pflash01,property=secure,value=on');
+    args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_SECURE_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
+    args.push('-device', `${nic},netdev=n0,mac=${options.mac},romfile=`);
   } else {
     // SeaBIOS mirrors text output (its own and the iPXE ROM's) to the serial port with sercon; it reads the
     // port as a little-endian integer, so the fw_cfg item is a 2-byte file, not a string.
