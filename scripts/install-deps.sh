@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the appliance and its tests need on a fresh Debian 12 machine: Debian packages (boot
-# firmware, reference servers, real clients, qemu, chromium) and the npm packages. Safe to run again.
-#   scripts/install-deps.sh           everything: what the appliance needs and what the tests need
-#   scripts/install-deps.sh runtime   only what running the appliance needs
+# firmware, the package cache, reference servers, real clients, qemu, chromium) and the npm packages.
+# Safe to run again.
+#   scripts/install-deps.sh           everything: what the appliance needs and what the tests need (npm test)
+#   scripts/install-deps.sh runtime   only what running the appliance needs (npm start): no test packages,
+#                                     no npm devDependencies
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scope="${1:-all}"
@@ -11,6 +13,10 @@ RUNTIME_PACKAGES=(
   # boot files the appliance serves, and the tools it drives (linters of rendered files, BMCs)
   ipxe pxelinux syslinux-common grub-efi-amd64-signed shim-signed debian-installer-12-netboot-amd64
   iproute2 debconf shellcheck ipmitool xorriso
+  # the package cache installers and image builds use (started by the appliance on the provisioning address)
+  apt-cacher-ng
+  # better-sqlite3 has no prebuilt binary for this Node: npm builds it from source
+  build-essential python3
 )
 TEST_PACKAGES=(
   # real clients and reference servers for the tests and benchmarks
@@ -44,6 +50,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+# npm: the runtime scope leaves out devDependencies (typescript, vitest, playwright-core); the full scope adds
+# them when they are missing, and both reinstall when the lock file changed.
+marker=node_modules/tsx/package.json
+npm_scope=()
+if [ "$scope" = runtime ]; then
+  npm_scope=(--omit=dev)
+else
+  marker=node_modules/vitest/package.json
+fi
+if [ ! -e "$marker" ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund "${npm_scope[@]}"
 fi

@@ -49,7 +49,10 @@ const configSchema = z
         port: listenPort.default(8080),
         /** URL booting machines use to reach the appliance; derived from provisioning.address when unset. */
         publicUrl: z.url({ message: 'must be an http:// URL' }).nullable().default(null),
-        /** A package cache or mirror close to the racks that installers should use instead of the profile's mirror. */
+        /**
+         * The HTTP proxy installers and image builds fetch packages through. Unset: the appliance's own package
+         * cache (packageCache) when it runs; set: that proxy, and the appliance starts no cache of its own.
+         */
         packageProxy: z.url().nullable().default(null),
         /**
          * HTTPS for the web form and the API (boot and installer routes stay on plain HTTP at `port`, for
@@ -143,6 +146,16 @@ const configSchema = z
       })
       .strict()
       .default({ installSeconds: 7200, installNoContactSeconds: 900, sshWaitSeconds: 1800, intervalSeconds: 30 }),
+    packageCache: z
+      .object({
+        /** Debian's apt-cacher-ng on provisioning.address. null: on when that address is set and http.packageProxy is not. */
+        enabled: flag.nullable().default(null),
+        // apt-cacher-ng 3.7 binds nothing on ports above 32767 (measured: "Error resolving address for binding").
+        port: port.max(32767, 'apt-cacher-ng 3.7 cannot listen above port 32767').default(3142),
+        binary: z.string().min(1).default('/usr/sbin/apt-cacher-ng'),
+      })
+      .strict()
+      .default({ enabled: null, port: 3142, binary: '/usr/sbin/apt-cacher-ng' }),
     orchestrator: z
       .object({
         enabled: flag.default(true),
@@ -164,6 +177,8 @@ export type Config = z.infer<typeof configSchema> & {
   publicUrl: string;
   dhcpEnabled: boolean;
   tftpEnabled: boolean;
+  /** The appliance runs its package cache (apt-cacher-ng); http.packageProxy then names it unless set. */
+  packageCacheEnabled: boolean;
 };
 
 export class ConfigError extends Error {
@@ -197,6 +212,7 @@ export const ENV_OVERRIDES: Record<string, string> = {
   RACKLIFT_AUTO_ENROL: 'boot.autoEnrol',
   RACKLIFT_SECURE_BOOT: 'boot.secureBoot',
   RACKLIFT_ORCHESTRATOR_ENABLED: 'orchestrator.enabled',
+  RACKLIFT_PACKAGE_CACHE_ENABLED: 'packageCache.enabled',
 };
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -265,9 +281,15 @@ function finish(config: z.infer<typeof configSchema>, source: string | null, cwd
   const host = p.address ?? (config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host);
   const publicUrl = (config.http.publicUrl ?? `http://${host}:${config.http.port}`).replace(/\/+$/, '');
   const tls = config.http.tls;
+  const packageCacheEnabled = config.packageCache.enabled ?? (p.address !== null && config.http.packageProxy === null);
+  if (packageCacheEnabled && !p.address) {
+    throw new ConfigError('invalid configuration:\n  packageCache.enabled: the package cache listens on provisioning.address, which is not set');
+  }
+  const packageProxy = config.http.packageProxy ?? (packageCacheEnabled ? `http://${p.address}:${config.packageCache.port}` : null);
   return {
     ...config,
-    http: { ...config.http, tls: { ...tls, certFile: tls.certFile && resolve(cwd, tls.certFile), keyFile: tls.keyFile && resolve(cwd, tls.keyFile) } },
+    http: { ...config.http, packageProxy, tls: { ...tls, certFile: tls.certFile && resolve(cwd, tls.certFile), keyFile: tls.keyFile && resolve(cwd, tls.keyFile) } },
+    packageCacheEnabled,
     dataDir: resolve(cwd, config.dataDir),
     bootDir: resolve(PACKAGE_ROOT, config.bootDir),
     templatesDir: resolve(PACKAGE_ROOT, config.templatesDir),

@@ -5,6 +5,7 @@ import { startDhcp } from './dhcp/service.ts';
 import { startHttp } from './http/server.ts';
 import { createLogger, type Logger } from './log.ts';
 import { startOrchestrator, type OrchestratorOptions } from './orchestrator/service.ts';
+import { startPackageCache } from './package-cache/service.ts';
 import { prepareBootFiles } from './boot-files/check.ts';
 import { createServices } from './services/index.ts';
 import { startWatchdog } from './services/watchdog.ts';
@@ -51,6 +52,14 @@ export async function startAppliance(config: Config, log: Logger = createLogger(
   };
   try {
     await prepareBootFiles(ctx);
+    if (config.packageCacheEnabled) {
+      // Not fatal: the appliance still serves, installs fail at their mirror step, and `racklift doctor` says why.
+      try {
+        running.push(await startPackageCache(ctx));
+      } catch (error) {
+        log.error({ err: error }, `${(error as Error).message}; installers are still handed ${config.http.packageProxy} as their proxy`);
+      }
+    }
     running.push(await startHttp(ctx));
     if (config.tftpEnabled) running.push(await startTftp(ctx));
     if (config.dhcpEnabled) running.push(await startDhcp(ctx));

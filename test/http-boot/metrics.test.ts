@@ -55,6 +55,8 @@ beforeAll(async () => {
       'tftp.host': '127.0.0.1',
       'tftp.port': tftpPort,
       'orchestrator.enabled': false,
+      // Shares the host's loopback with other tests: no apt-cacher-ng on 127.0.0.1:3142 here.
+      'packageCache.enabled': false,
     },
   });
   appliance = await startAppliance(config, createLogger('silent'));
