@@ -15,6 +15,7 @@ import { registerLabCommand } from './cli/lab.ts';
 import { registerOsCommands } from './cli/os.ts';
 import { registerRenderCommands } from './cli/render.ts';
 import { registerSetupCommand } from './cli/setup.ts';
+import { registerDoctorCommand } from './cli/doctor.ts';
 
 const program = new Command('racklift')
   .description('PXE bare-metal provisioning appliance with OpenStack bootstrap')
@@ -42,6 +43,7 @@ registerLabCommand(program);
 registerOsCommands(program, configOption);
 registerRenderCommands(program, configOption);
 registerSetupCommand(program, configOption);
+registerDoctorCommand(program, configOption);
 
 function explain(error: unknown): string | null {
   if (error instanceof ConfigError) return error.message;

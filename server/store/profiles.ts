@@ -50,7 +50,7 @@ export class ProfileStore {
     );
     this.removeStatement = db.prepare<[string]>('DELETE FROM profiles WHERE name = ?');
     this.setSource = db.prepare<[string | null, string]>('UPDATE profiles SET media_source = ? WHERE name = ?');
-    this.sources = db.prepare<[], { media_source: string }>('SELECT media_source FROM profiles WHERE media_source IS NOT NULL');
+    this.sources = db.prepare<[], { name: string; media_source: string }>('SELECT name, media_source FROM profiles WHERE media_source IS NOT NULL');
   }
 
   /** Records where `racklift os import` took the profile's media from: links in boot/ may resolve into it. */
@@ -61,6 +61,11 @@ export class ProfileStore {
   /** Every recorded import source (real paths of ISO files or directories). */
   mediaSources(): string[] {
     return this.sources.all().map((row) => row.media_source);
+  }
+
+  /** Names of the profiles `racklift os import` has placed media for. */
+  imported(): Set<string> {
+    return new Set(this.sources.all().map((row) => row.name));
   }
 
   get(name: string): OsProfile | null {
