@@ -84,7 +84,11 @@ describe('the shared snippets appear where the install really finishes', () => {
     try {
       const debian = proxied.ctx.services.nodes.add('52:54:00:04:10:40', { hostname: 'proxied-1', profile: 'debian-12' }, 'test');
       expect(renderInstallFile(proxied.ctx, debian, 'preseed').body).toContain('d-i mirror/http/proxy string http://10.231.4.1:3142/');
-      expect(renderBootScript(proxied.ctx, debian.mac)).toContain('mirror/http/proxy=http://10.231.4.1:3142/');
+      // Not on the kernel command line: the installer would fetch its Preseed (and in-target its finish
+      // script) through the proxy, and a package cache answers only package requests (403 for the rest).
+      expect(renderBootScript(proxied.ctx, debian.mac)).not.toContain('proxy');
+      expect(renderInstallFile(proxied.ctx, debian, 'preseed').body).toContain('in-target wget --no-proxy -q -O /root/racklift-finish.sh');
+      expect(renderInstallFile(proxied.ctx, debian, 'finish.sh').body).toMatch(/^unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY$/m);
       const rocky = proxied.ctx.services.nodes.add('52:54:00:04:10:41', { hostname: 'proxied-2', profile: 'rocky-9' }, 'test');
       expect(renderInstallFile(proxied.ctx, rocky, 'kickstart').body).toContain('--proxy="http://10.231.4.1:3142/"');
       const ubuntu = proxied.ctx.services.nodes.add('52:54:00:04:10:42', { hostname: 'proxied-3', profile: 'ubuntu-24.04' }, 'test');

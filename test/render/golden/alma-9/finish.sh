@@ -3,6 +3,9 @@
 # Runs inside the installed system (Kickstart %post, chroot of Preseed late_command, curtin in-target): installs
 # the appliance's SSH key for root and reports the node's SSH host key with the done callback.
 set -u
+# The appliance is reached directly: installers export their package proxy (Preseed's in-target sets
+# http_proxy), and the appliance's package cache answers nothing but package requests.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
 DONE_URL='http://10.231.4.1:8080/install/4-284vmhk8gxFQlRkyvpT4Jk1hiVj98g/done'
 FAILED_URL='http://10.231.4.1:8080/install/4-284vmhk8gxFQlRkyvpT4Jk1hiVj98g/failed'
 HOST_KEY=/etc/ssh/ssh_host_ed25519_key.pub
