@@ -81,6 +81,7 @@ export function checkPorts(ctx: AppContext): DoctorLine[] {
   if (config.dhcpEnabled && config.dhcp.mode === 'proxy') wanted.push({ protocol: 'udp', port: config.dhcp.proxyPort, what: 'proxyDHCP', owner: ours });
   if (config.tftpEnabled) wanted.push({ protocol: 'udp', port: config.tftp.port, what: 'TFTP', owner: ours });
   if (config.http.port !== 0) wanted.push({ protocol: 'tcp', port: config.http.port, what: 'HTTP', owner: ours });
+  if (config.http.tls.enabled && config.http.tls.port !== 0) wanted.push({ protocol: 'tcp', port: config.http.tls.port, what: 'HTTPS', owner: ours });
   if (config.packageCacheEnabled) wanted.push({ protocol: 'tcp', port: config.packageCache.port, what: 'package cache', owner: /apt-cacher-ng/ });
   const isRoot = process.getuid?.() === 0;
   return wanted.map(({ protocol, port, what, owner }) => {

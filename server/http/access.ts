@@ -99,7 +99,9 @@ export function ruleFor(method: string, path: string): RouteRule | null {
   return compiled.find((r) => r.method === wanted && r.matches(path) !== false) ?? null;
 }
 
-const isApi = (req: Request) => req.path.startsWith('/api/');
+// Machine-readable routes are refused with a status (401/403 JSON), never sent to the login page: /metrics is
+// read by Prometheus with an API token.
+const isApi = (req: Request) => req.path.startsWith('/api/') || req.path === '/metrics';
 
 function refuse(req: Request, res: Response, status: number, code: string, message: string): void {
   if (status === 413 || status === 404) res.set('Connection', 'close');

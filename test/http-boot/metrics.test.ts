@@ -57,6 +57,7 @@ beforeAll(async () => {
       'orchestrator.enabled': false,
       // Shares the host's loopback with other tests: no apt-cacher-ng on 127.0.0.1:3142 here.
       'packageCache.enabled': false,
+      'http.tls.enabled': false,
     },
   });
   appliance = await startAppliance(config, createLogger('silent'));
