@@ -122,20 +122,20 @@ const configSchema = z
         minTimeoutMs: z.coerce.number().int().min(1).max(10_000).default(20),
         /** A window (windowsize x blksize) never exceeds this, so one burst fits a receiver's default socket buffer. */
         maxWindowBytes: z.coerce.number().int().min(512).max(4_194_304).default(65_536),
-        /** Boot files kept in memory (least recently used go first); a file over a quarter of this is read from disk. */
-        cacheBytes: z.coerce.number().int().min(0).default(268_435_456),
       })
       .strict()
-      .default({ enabled: null, host: '0.0.0.0', port: 69, maxBlksize: 1468, maxWindowsize: 64, timeoutSeconds: 1, retries: 6, minTimeoutMs: 20, maxWindowBytes: 65_536, cacheBytes: 268_435_456 }),
+      .default({ enabled: null, host: '0.0.0.0', port: 69, maxBlksize: 1468, maxWindowsize: 64, timeoutSeconds: 1, retries: 6, minTimeoutMs: 20, maxWindowBytes: 65_536 }),
     boot: z
       .object({
         /** Unknown machines are held in a discovery loop instead of booting their disk. Off: never wipe by accident. */
         autoEnrol: flag.default(false),
         /** Every x86-64 UEFI machine boots Debian's signed shim and GRUB (a node can also ask for it alone). */
         secureBoot: flag.default(false),
+        /** Boot files kept in memory for TFTP and HTTP (least recently used go first); a file over a quarter of it is read from disk. */
+        fileCacheBytes: z.coerce.number().int().min(0).default(268_435_456),
       })
       .strict()
-      .default({ autoEnrol: false, secureBoot: false }),
+      .default({ autoEnrol: false, secureBoot: false, fileCacheBytes: 268_435_456 }),
     watchdog: z
       .object({
         installSeconds: z.coerce.number().int().min(60).default(7200),

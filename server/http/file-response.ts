@@ -1,12 +1,14 @@
 // Answers a GET or HEAD with one file: Content-Length, one byte range (RFC 9110 section 14; several ranges get
-// the whole file), ETag and Last-Modified with 304 for a fresh conditional request, If-Range. The body is
-// streamed through two reusable buffers of up to CHUNK_BYTES: one is read from disk while the socket takes
-// the other, so a transfer costs two allocations whatever its size, and the event loop sees one read and one
-// write per megabyte (express's sendFile reads 64 KiB at a time into a new buffer each; that was 4x slower
-// than nginx on a 40 MB initrd). The caller has already judged the path; this module only opens it.
+// the whole file), ETag and Last-Modified with 304 for a fresh conditional request, If-Range. A file the boot
+// file cache holds is sent as one write of a view of its buffer. A larger one is streamed through two
+// reusable buffers of up to CHUNK_BYTES: one is read from disk while the socket takes the other, so a
+// transfer costs two allocations whatever its size, and the event loop sees one read and one write per
+// megabyte (express's sendFile reads 64 KiB at a time into a new buffer each; that was 4x slower than nginx on
+// a 40 MB initrd). The caller has already judged the path; this module only opens it.
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Request, Response } from 'express';
 import parseRange from 'range-parser';
+import type { BootFileCache, BootFileLookup } from '../services/boot-file-cache.ts';
 
 export const CHUNK_BYTES = 1024 * 1024;
 
@@ -24,40 +26,51 @@ interface ByteRange {
   end: number;
 }
 
-export async function sendFileResponse(req: Request, res: Response, path: string): Promise<void> {
-  let handle: FileHandle;
+export async function sendFileResponse(req: Request, res: Response, path: string, cache: BootFileCache): Promise<void> {
+  let found: BootFileLookup;
   try {
-    handle = await open(path, 'r');
+    found = await cache.lookup(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new FileUnavailable(NOT_FOUND_CODES.has(code ?? '') ? 404 : 500, code, (error as Error).message);
   }
+  const { info, content } = found;
+  if (!info.isFile()) throw new FileUnavailable(404, 'EISDIR', 'not a regular file');
+  const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('Content-Type', 'application/octet-stream');
+  res.setHeader('ETag', etag);
+  res.setHeader('Last-Modified', info.mtime.toUTCString());
+  if (notModified(req, etag, info.mtimeMs)) {
+    res.status(304).end();
+    return;
+  }
+  const range = requestedRange(req, info.size, etag, info.mtimeMs);
+  if (range === 'unsatisfiable') {
+    res.status(416).setHeader('Content-Range', `bytes */${info.size}`);
+    res.end();
+    return;
+  }
+  const { start, end } = range ?? { start: 0, end: info.size - 1 };
+  if (range) res.status(206).setHeader('Content-Range', `bytes ${start}-${end}/${info.size}`);
+  res.setHeader('Content-Length', String(end - start + 1));
+  if (req.method === 'HEAD' || end < start) {
+    res.end();
+    return;
+  }
+  if (content) {
+    // One write of a view of the cached file: the socket drains it without coming back to JavaScript.
+    res.end(content.subarray(start, end + 1));
+    return;
+  }
+  let handle: FileHandle;
   try {
-    const info = await handle.stat();
-    if (!info.isFile()) throw new FileUnavailable(404, 'EISDIR', 'not a regular file');
-    const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
-    const lastModified = info.mtime.toUTCString();
-    res.setHeader('Accept-Ranges', 'bytes');
-    res.setHeader('Content-Type', 'application/octet-stream');
-    res.setHeader('ETag', etag);
-    res.setHeader('Last-Modified', lastModified);
-    if (notModified(req, etag, info.mtimeMs)) {
-      res.status(304).end();
-      return;
-    }
-    const range = requestedRange(req, info.size, etag, info.mtimeMs);
-    if (range === 'unsatisfiable') {
-      res.status(416).setHeader('Content-Range', `bytes */${info.size}`);
-      res.end();
-      return;
-    }
-    const { start, end } = range ?? { start: 0, end: info.size - 1 };
-    if (range) res.status(206).setHeader('Content-Range', `bytes ${start}-${end}/${info.size}`);
-    res.setHeader('Content-Length', String(end - start + 1));
-    if (req.method === 'HEAD' || end < start) {
-      res.end();
-      return;
-    }
+    handle = await open(path, 'r');
+  } catch (error) {
+    res.destroy(error as Error); // the headers are set; the client sees a failed transfer
+    return;
+  }
+  try {
     await streamBody(handle, res, start, end + 1);
   } finally {
     await handle.close().catch(() => undefined);

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { Store } from '../store/index.ts';
 import { BootEvents } from './boot-events.ts';
 import { BootService } from './boot.ts';
+import { BootFileCache } from './boot-file-cache.ts';
 import { ClusterService } from './cluster.ts';
 import { InstallCallbacks } from './install-callbacks.ts';
 import { ContactBook } from './contacts.ts';
@@ -28,6 +29,8 @@ export interface Services {
   /** The token and source-address check of every installer and agent callback. */
   callbacks: InstallCallbacks;
   addressPlan: AddressPlan;
+  /** Boot files held in memory, shared by TFTP and HTTP. */
+  bootFileCache: BootFileCache;
   /** Loaded on first use, so read-only CLI commands do not create a key pair. */
   sshIdentity(): SshIdentity;
 }
@@ -53,6 +56,7 @@ export function createServices(config: Config, store: Store): Services {
     tokens,
     callbacks: new InstallCallbacks(store, tokens, nodes),
     addressPlan,
+    bootFileCache: new BootFileCache(config.boot.fileCacheBytes),
     nodes,
     boot: new BootService(store, bootPlanSettings(config)),
     bootEvents: new BootEvents(store),

@@ -35,7 +35,7 @@ export interface TftpCounters extends TransferStats {
 export interface TftpService extends RunningService {
   port: number;
   counters: TftpCounters;
-  /** Boot files held in memory, and how often an open found its file there. */
+  /** Boot files held in memory (shared with HTTP), and how often a lookup found its file there. */
   cacheStats(): { files: number; bytes: number; hits: number; misses: number };
   activeTransfers(): number;
 }
@@ -222,7 +222,10 @@ export async function startTftpService(ctx: AppContext): Promise<TftpService> {
     port: address.port,
     counters,
     activeTransfers: () => active.size,
-    cacheStats: () => ({ ...files.cache.size, hits: files.cache.hits, misses: files.cache.misses }),
+    cacheStats: () => {
+      const cache = ctx.services.bootFileCache;
+      return { ...cache.size, hits: cache.hits, misses: cache.misses };
+    },
     async close() {
       closing = true;
       ctx.services.metrics.detach('tftp');

@@ -1,5 +1,6 @@
 // GET /boot/<file> over a real socket: lengths, single ranges, suffix and open ranges, 416, HEAD, streaming
 // of a larger file, and path traversal refused however it is spelled (raw requests: fetch would normalise `..`).
+// The boot file cache holds files up to 2 MiB here: small.bin is answered from memory, big.img from disk.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -33,7 +34,7 @@ function raw(path: string, headers: Record<string, string> = {}, method = 'GET')
 }
 
 beforeAll(async () => {
-  fixture = makeFixture();
+  fixture = makeFixture({ 'boot.fileCacheBytes': 8 * 1024 * 1024 });
   const boot = fixture.ctx.config.bootDir;
   writeFileSync(join(boot, 'small.bin'), small);
   mkdirSync(join(boot, 'rocky-9', 'tree'), { recursive: true });
@@ -139,6 +140,16 @@ describe('GET /boot/<file>', () => {
     const res = await raw('/boot/big.img');
     expect(res.status).toBe(200);
     expect(res.body.equals(big)).toBe(true);
+  });
+
+  it('answers from memory after the first read, and from disk for a file too large to keep', async () => {
+    const cache = fixture.ctx.services.bootFileCache;
+    const before = { hits: cache.hits, misses: cache.misses };
+    await raw('/boot/small.bin');
+    await raw('/boot/small.bin');
+    expect(cache.hits).toBeGreaterThan(before.hits);
+    expect(cache.size.files).toBeGreaterThan(0);
+    expect(cache.size.bytes).toBeLessThan(big.length);
   });
 
   it('answers an unsatisfiable range with 416 and the size', async () => {

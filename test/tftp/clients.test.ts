@@ -18,7 +18,7 @@ let out: string;
 const sums: Record<string, string> = {};
 
 beforeAll(async () => {
-  h = await startHarness({ maxBlksize: 65464, cacheBytes: 64 * 1024 * 1024 });
+  h = await startHarness({ maxBlksize: 65464, 'boot.fileCacheBytes': 64 * 1024 * 1024 });
   out = join(h.root, 'out');
   await mkdir(out);
   makeRandomFile(join(h.root, 'big50.bin'), 50);

@@ -26,7 +26,8 @@ export async function makeRoot(): Promise<string> {
 
 export function makeContext(root: string, tftp: Record<string, unknown> = {}): AppContext {
   const overrides: Record<string, unknown> = { bootDir: root, dataDir: root, 'tftp.enabled': true, 'tftp.host': '127.0.0.1', 'tftp.port': 1069 };
-  for (const [key, value] of Object.entries(tftp)) if (key !== 'port') overrides[`tftp.${key}`] = value;
+  // Keys are tftp.* settings unless dotted (`boot.fileCacheBytes`).
+  for (const [key, value] of Object.entries(tftp)) if (key !== 'port') overrides[key.includes('.') ? key : `tftp.${key}`] = value;
   const loaded = loadConfig({ overrides, env: {} });
   // Port 0 (any free port) is not a valid config value, but it is what tests want.
   const config = { ...loaded, tftp: { ...loaded.tftp, port: typeof tftp.port === 'number' ? tftp.port : 0 } };

@@ -1,9 +1,9 @@
 // GET /boot/<file>: the boot-files root over HTTP, by the same rule and with the same generated configs as
 // TFTP (boot-files/files.ts): loaders, kernels, initrds, ISOs and install trees, pxelinux and GRUB configs.
-// Files are streamed with Content-Length, Range (one range; several ranges get the whole file), HEAD, ETag
-// and Last-Modified, by sendFileResponse (large chunks through two reused buffers). Paths with `..`, empty or
-// backslash segments are refused before any lookup; a link that leaves boot/ for anything but a package
-// directory is "not found".
+// Files are sent with Content-Length, Range (one range; several ranges get the whole file), HEAD, ETag and
+// Last-Modified, by sendFileResponse (from the boot file cache, or from disk in large chunks). Paths with `..`,
+// empty or backslash segments are refused before any lookup; a link that leaves boot/ for anything but a
+// package directory is "not found".
 import type { Request, Response } from 'express';
 import type { AppContext } from '../../context.ts';
 import { BootFiles, GenerationFailed } from '../../boot-files/files.ts';
@@ -65,7 +65,7 @@ export function fileRoutes(ctx: AppContext) {
       res.set('Cache-Control', 'no-store').type('text/plain; charset=utf-8').send(answer.content);
       return;
     }
-    await sendFileResponse(req, res, answer.path).catch((error: Error) => {
+    await sendFileResponse(req, res, answer.path, ctx.services.bootFileCache).catch((error: Error) => {
       if (res.headersSent) return; // the client went away mid-transfer
       const status = error instanceof FileUnavailable ? error.status : 500;
       if (status >= 500) ctx.log.error({ err: error, path: req.path }, 'boot file failed');
