@@ -1,11 +1,12 @@
 // Rack benchmark: MACHINES simulated machines, each in its own network namespace (10 racks of 50 behind DHCP
 // relays by default, network.ts), power on within POWER_ON_SECONDS (evenly spread) and boot as a BIOS PXE ROM
-// and iPXE do, with real Debian clients (machine.sh: busybox udhcpc, atftp, curl): DHCP, the loader over TFTP, DHCP again as
-// iPXE, the boot script over HTTP, and for INSTALLS of them (registered with the debian-12 profile) the 8 MB
-// kernel and the 41 MB initrd over HTTP. Measured: machines complete, total time, p50/p99/max per step, the
-// appliance's TFTP retransmissions and timer expiries, and its event loop's delay during the storm (from
-// inside the appliance, test/bench/rack/appliance.ts). The reference in the same run: the same rack against
-// dnsmasq (DHCP + TFTP, lease file) and nginx (HTTP, sendfile), configured by hand to hand out the same files.
+// and iPXE do, with real Debian clients (machine.sh: busybox udhcpc, atftp, curl): DHCP, the loader over TFTP,
+// DHCP again as iPXE, the boot script over HTTP, and for INSTALLS of them (registered with the debian-12
+// profile) the 8 MB kernel and the 41 MB initrd over HTTP. Measured: machines complete, total time,
+// p50/p99/max per step, the appliance's TFTP retransmissions and timer expiries, its CPU and its event loop's
+// delay during the storm (from inside the appliance, appliance.ts). The reference in the same run: the same
+// rack against dnsmasq (DHCP + TFTP, lease file) and nginx (HTTP, sendfile), set up by hand to hand out the
+// same files (reference.ts).
 // The machines' clients run at nice 19 (on this one host they share the CPUs with the servers, which in a rack
 // they would not). Needs root. Not part of `npm test`.
 //   npx tsx test/bench/rack/run.ts
