@@ -6,7 +6,11 @@ export function isMac(value: string): boolean {
   return MAC_PATTERN.test(value.trim());
 }
 
+const CANONICAL_MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+
 export function normalizeMac(value: string): string {
+  // The packet path hands in canonical MACs (decoded from chaddr): nothing to rewrite.
+  if (CANONICAL_MAC.test(value)) return value;
   const trimmed = value.trim();
   if (!isMac(trimmed)) throw new Error(`not a MAC address: ${JSON.stringify(value)}`);
   const hex = trimmed.replace(/[:-]/g, '').toLowerCase();

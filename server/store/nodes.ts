@@ -14,6 +14,7 @@ import type {
 } from '../domain/types.ts';
 import type { EventStore } from './events.ts';
 import { SecretBox } from './secret-box.ts';
+import { NodeCache } from './node-cache.ts';
 import { NodePages, type NodePage, type NodeQuery, type PageWindow } from './node-pages.ts';
 
 export interface NodeRow {
@@ -166,6 +167,7 @@ export class NodeStore {
   private readonly count;
   private readonly pages: NodePages;
   private readonly contactUpdate;
+  private readonly cache: NodeCache;
 
   constructor(
     private readonly db: Db,
@@ -181,6 +183,7 @@ export class NodeStore {
     this.inState = db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE state = ? ORDER BY id');
     this.count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM nodes');
     this.pages = new NodePages(db);
+    this.cache = new NodeCache(db);
     this.insert = db.prepare(
       `INSERT INTO nodes (mac, state, facts, created_at, updated_at, state_changed_at)
        VALUES (@mac, 'discovered', @facts, @now, @now, @now)`,
@@ -203,9 +206,14 @@ export class NodeStore {
     return row ? toNode(row, this.box) : null;
   }
 
+  /** The packet path's lookup: from the node cache when it holds the MAC (the node is then frozen). */
   getByMac(mac: string): StoredNode | null {
+    const cached = this.cache.get(mac);
+    if (cached !== undefined) return cached;
     const row = this.byMac.get(mac);
-    return row ? toNode(row, this.box) : null;
+    const node = row ? toNode(row, this.box) : null;
+    this.cache.keep(mac, node);
+    return node;
   }
 
   getByHostname(hostname: string): StoredNode | null {
@@ -244,6 +252,7 @@ export class NodeStore {
 
   /** A new row always starts `discovered`; the creation is the first event of its history. */
   create(mac: string, facts: NodeFacts, cause: string, actor: string | null): StoredNode {
+    this.cache.forgetMac(mac);
     return this.db.transaction(() => {
       const now = new Date().toISOString();
       const id = Number(this.insert.run({ mac, facts: JSON.stringify(facts), now }).lastInsertRowid);
@@ -260,6 +269,7 @@ export class NodeStore {
       if (value === undefined) continue;
       assignments.push(...FIELD_COLUMNS[key](value, id, this.box));
     }
+    this.cache.forgetId(id);
     if (assignments.length > 0) {
       const sql = `UPDATE nodes SET ${assignments.map(([column]) => `${column} = ?`).join(', ')}, updated_at = ? WHERE id = ?`;
       this.db.prepare(sql).run(...assignments.map(([, value]) => value), new Date().toISOString(), id);
@@ -278,6 +288,7 @@ export class NodeStore {
     transition: Transition,
     options: { tokenHash?: string | null; actor?: string | null; message?: string; source?: string | null } = {},
   ): StoredNode {
+    this.cache.forgetMac(node.mac);
     return this.db.transaction(() => {
       const now = new Date().toISOString();
       const result = this.transitionUpdate.run({
@@ -310,6 +321,7 @@ export class NodeStore {
     const rows = this.db.prepare<[], { id: number; bmc: string }>('SELECT id, bmc FROM nodes WHERE bmc IS NOT NULL').all();
     const write = this.db.prepare('UPDATE nodes SET bmc = ? WHERE id = ?');
     let sealed = 0;
+    this.cache.clear();
     this.db.transaction(() => {
       for (const row of rows) {
         const bmc = JSON.parse(row.bmc) as BmcSettings;
@@ -324,6 +336,7 @@ export class NodeStore {
   /** Writes last-contact times in one transaction (not a settings change: updated_at stays). */
   recordContacts(contacts: NodeContact[]): void {
     if (contacts.length === 0) return;
+    for (const contact of contacts) this.cache.forgetId(contact.nodeId);
     this.db.transaction(() => {
       for (const contact of contacts) this.contactUpdate.run(contact.at, contact.via, contact.nodeId, contact.at);
     })();
@@ -331,6 +344,7 @@ export class NodeStore {
 
   /** Removes the row; its events stay (they carry the MAC). */
   delete(node: StoredNode, actor: string | null): void {
+    this.cache.forgetMac(node.mac);
     this.db.transaction(() => {
       this.remove.run(node.id);
       this.events.append({ nodeId: node.id, mac: node.mac, kind: 'forget', fromState: node.state, toState: null, message: 'forgotten', actor });

@@ -6,7 +6,8 @@
 # Prints the highest asked rate each sustains with under 1% drops.
 # Needs root. Not part of `npm test`.
 # Usage: bash test/bench/dhcp/run.sh [seconds-per-step]   (env: SERVERS="racklift kea", RATES="...", KEEP_WORK=1,
-#        NODE_PROFILE=DIR writes a V8 CPU profile of racklift to DIR)
+#        NODE_PROFILE=DIR writes a V8 CPU profile of racklift to DIR (NODE_FLAGS: more node options); SERVERS="racklift baseline kea" with
+#        BASELINE=/path/to/another/checkout runs that checkout's racklift too, for an A/B comparison)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 STEP_SECONDS=${1:-10}
@@ -14,7 +15,8 @@ CLIENTS=50000
 TAG=$$
 NS_C=rl-dhcpb-c-$TAG
 RELAY=198.18.0.1
-RATES=${RATES:-250 500 1000 2000 3000 4000 6000 8000 10000}
+# 500/s steps up to 8,000/s, then wider ones.
+RATES=${RATES:-500 1000 1500 2000 2500 3000 3500 4000 4500 5000 5500 6000 6500 7000 7500 8000 9000 10000 12000}
 SERVERS=${SERVERS:-racklift dnsmasq kea}
 WORK=$(mktemp -d /tmp/rl-dhcp-bench-XXXXXX)
 declare -A PID ADDR NS
@@ -64,15 +66,19 @@ wait_port67() {
   exit 1
 }
 
-start_racklift() {
-  mkdir -p "$WORK/racklift"
-  cat > "$WORK/racklift/racklift.yaml" <<YAML
-dataDir: $WORK/racklift/data
+# racklift from this checkout, or (as "baseline") from the checkout in BASELINE, for an A/B comparison.
+start_racklift() { start_racklift_from racklift "$PWD"; }
+start_baseline() { start_racklift_from baseline "${BASELINE:?BASELINE=checkout directory to compare with}"; }
+start_racklift_from() {
+  local name=$1 checkout=$2
+  mkdir -p "$WORK/$name"
+  cat > "$WORK/$name/racklift.yaml" <<YAML
+dataDir: $WORK/$name/data
 log: { level: ${RACKLIFT_LOG_LEVEL:-warn} }
 http: { host: 127.0.0.1, port: 8080 }
 provisioning:
   interface: rldb-s
-  address: ${ADDR[racklift]}
+  address: ${ADDR[$name]}
   subnet: 10.231.12.0/24
   pool: { start: 10.231.12.100, end: 10.231.12.200 }
   relayedSubnets:
@@ -82,8 +88,8 @@ dhcp: { answer: all, newOffersPerSecond: 100000, newOfferBurst: 1000000 }
 tftp: { enabled: false }
 orchestrator: { enabled: false }
 YAML
-  ip netns exec "${NS[racklift]}" node ${NODE_PROFILE:+--cpu-prof --cpu-prof-dir=$NODE_PROFILE} bin/racklift.js --config "$WORK/racklift/racklift.yaml" serve > "$WORK/racklift.log" 2>&1 &
-  PID[racklift]=$!
+  (cd "$checkout" && exec ip netns exec "${NS[$name]}" node ${NODE_FLAGS:-} ${NODE_PROFILE:+--cpu-prof --cpu-prof-dir=$NODE_PROFILE} bin/racklift.js --config "$WORK/$name/racklift.yaml" serve) > "$WORK/$name.log" 2>&1 &
+  PID[$name]=$!
 }
 
 start_kea() {
@@ -128,7 +134,7 @@ for name in $SERVERS; do "start_$name"; done
 for name in $SERVERS; do wait_port67 "$name"; done
 
 echo "dhcp bench: perfdhcp relay mode, $CLIENTS clients, ${STEP_SECONDS}s per step, pool 198.18.0.0/16; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-declare -A BEST RUNNING
+declare -A BEST RUNNING LAST_LOAD
 for name in $SERVERS; do
   BEST[$name]=0
   RUNNING[$name]=1
@@ -145,11 +151,16 @@ for rate in $RATES; do
     read -r sent received pct achieved < <(measure "$name" "$rate")
     after=$(cpu_ticks "$name")
     cpu_us=$(awk -v t=$((after - before)) -v hz="$TICKS" -v n="$achieved" -v s="$STEP_SECONDS" 'BEGIN { printf "%.0f", (n > 0) ? 1e6 * t / hz / (n * s) : 0 }')
-    printf '  %-9s asked %6d/s  sent %7d  received %7d  drops %6.2f%%  achieved %8.1f 4-way/s  cpu %4d us/exchange  (load %s)\n' "$name" "$rate" "$sent" "$received" "$pct" "$achieved" "$cpu_us" "$(cut -d' ' -f1 /proc/loadavg)"
+    LAST_LOAD[$name]=$(cut -d' ' -f1 /proc/loadavg)
+    printf '  %-9s asked %6d/s  sent %7d  received %7d  drops %6.2f%%  achieved %8.1f 4-way/s  cpu %4d us/exchange  (load %s)\n' "$name" "$rate" "$sent" "$received" "$pct" "$achieved" "$cpu_us" "${LAST_LOAD[$name]}"
     if awk -v p="$pct" 'BEGIN { exit !(p < 1.0) }'; then BEST[$name]=$rate; else RUNNING[$name]=0; fi
   done
 done
 
 echo
-echo "highest asked rate with under 1% drops (4-way exchanges/s):"
-for name in $SERVERS; do printf '  %-9s %6d/s\n' "$name" "${BEST[$name]}"; done
+echo "summary: highest asked rate with under 1% drops (4-way exchanges/s); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for name in $SERVERS; do
+  ratio=-
+  if [ -n "${BEST[kea]:-}" ] && [ "${BEST[kea]}" -gt 0 ] && [ "$name" != kea ]; then ratio="$(awk -v a="${BEST[$name]}" -v b="${BEST[kea]}" 'BEGIN { printf "%.2fx Kea", a / b }')"; fi
+  printf '  %-9s %6d/s  %s  (load at its last step %s)\n' "$name" "${BEST[$name]}" "$ratio" "${LAST_LOAD[$name]:-?}"
+done
