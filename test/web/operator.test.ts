@@ -1,5 +1,8 @@
 // The operator's path through the web form in a real browser: log in, assign a discovered node, watch its
 // state change live (changed from here through the service), re-image it with the typed confirmation.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, startTestApi, type TestApi } from '../api/harness.ts';
 import { haveChromium, openBrowser, type Browser } from './browser.ts';
@@ -120,16 +123,20 @@ describe.skipIf(!haveChromium)('web form in Chromium', () => {
     expect(api.ctx.store.events.listForNode(nodeId, 1)[0]).toMatchObject({ message: 're-image: install generation 2', actor: 'alice' });
   });
 
+  // Screenshots go to a temporary directory, so a test run leaves the tree as it was; `npm run screenshots`
+  // writes the README's pictures into docs/screenshots.
   it('saves screenshots of the nodes page and of a node page', async () => {
     const { page } = browser;
+    const shots = process.env.RACKLIFT_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'rl-shots-'));
     await page.goto(`${api.base}/nodes`);
     await page.waitForSelector('#live-status[data-state=live]');
-    await page.screenshot({ path: 'docs/screenshots/nodes.png' });
+    await page.screenshot({ path: join(shots, 'nodes.png') });
     const storage = api.ctx.services.nodes.find('stor-01');
     await page.goto(`${api.base}/nodes/${storage.id}`);
     await page.waitForSelector('#live-status[data-state=live]');
     expect(await page.textContent('pre.log >> nth=0')).toContain('Volume group "cinder-volumes" not found');
-    await page.screenshot({ path: 'docs/screenshots/node.png', fullPage: true });
+    await page.screenshot({ path: join(shots, 'node.png'), fullPage: true });
+    if (!process.env.RACKLIFT_SCREENSHOT_DIR) rmSync(shots, { recursive: true, force: true });
   });
 
   it('pages through a long table, keeps the filters across pages, and finds a node by server-side search', async () => {
